@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pthreads wrappers whose lock and unlock cannot fail (see lock.h).
+ */
+#include "lock.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static void check(int err, const char *what)
+{
+	if (err) {
+		fprintf(stderr, "epcg: fatal: %s failed: %d\n", what, err);
+		abort();
+	}
+}
+
+void epcg_mutex_init(struct epcg_mutex *mx)
+{
+	check(pthread_mutex_init(&mx->m, NULL), "pthread_mutex_init");
+	epcg_atomic_init(&mx->owner, 0);
+}
+
+void epcg_mutex_finish(struct epcg_mutex *mx)
+{
+	if (!mx)
+		return;
+	check(pthread_mutex_destroy(&mx->m), "pthread_mutex_destroy");
+}
+
+void epcg_mutex_lock(struct epcg_mutex *mx)
+{
+	check(pthread_mutex_lock(&mx->m), "pthread_mutex_lock");
+	epcg_atomic_store_relaxed(&mx->owner, (uintptr_t)pthread_self());
+}
+
+void epcg_mutex_unlock(struct epcg_mutex *mx)
+{
+	epcg_atomic_store_relaxed(&mx->owner, 0);
+	check(pthread_mutex_unlock(&mx->m), "pthread_mutex_unlock");
+}
+
+int epcg_mutex_trylock(struct epcg_mutex *mx)
+{
+	int err = pthread_mutex_trylock(&mx->m);
+
+	if (err == EBUSY)
+		return -EBUSY;
+	check(err, "pthread_mutex_trylock");
+	epcg_atomic_store_relaxed(&mx->owner, (uintptr_t)pthread_self());
+	return 0;
+}
+
+bool epcg_mutex_held(struct epcg_mutex *mx)
+{
+	return epcg_atomic_load_relaxed(&mx->owner) ==
+	       (uintptr_t)pthread_self();
+}
+
+void epcg_cond_init(struct epcg_cond *cv)
+{
+	pthread_condattr_t attr;
+
+	check(pthread_condattr_init(&attr), "pthread_condattr_init");
+	check(pthread_condattr_setclock(&attr, CLOCK_MONOTONIC),
+	      "pthread_condattr_setclock");
+	check(pthread_cond_init(&cv->c, &attr), "pthread_cond_init");
+	pthread_condattr_destroy(&attr);
+}
+
+void epcg_cond_finish(struct epcg_cond *cv)
+{
+	if (!cv)
+		return;
+	check(pthread_cond_destroy(&cv->c), "pthread_cond_destroy");
+}
+
+void epcg_cond_wait(struct epcg_cond *cv, struct epcg_mutex *mx)
+{
+	epcg_atomic_store_relaxed(&mx->owner, 0);
+	check(pthread_cond_wait(&cv->c, &mx->m), "pthread_cond_wait");
+	epcg_atomic_store_relaxed(&mx->owner, (uintptr_t)pthread_self());
+}
+
+int epcg_cond_timedwait(struct epcg_cond *cv, struct epcg_mutex *mx,
+			uint64_t timeout_ns)
+{
+	struct timespec ts;
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(timeout_ns / 1000000000u);
+	ts.tv_nsec += (long)(timeout_ns % 1000000000u);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	epcg_atomic_store_relaxed(&mx->owner, 0);
+	err = pthread_cond_timedwait(&cv->c, &mx->m, &ts);
+	epcg_atomic_store_relaxed(&mx->owner, (uintptr_t)pthread_self());
+	if (err == ETIMEDOUT)
+		return -ETIMEDOUT;
+	check(err, "pthread_cond_timedwait");
+	return 0;
+}
+
+void epcg_cond_signal(struct epcg_cond *cv)
+{
+	check(pthread_cond_signal(&cv->c), "pthread_cond_signal");
+}
+
+void epcg_cond_broadcast(struct epcg_cond *cv)
+{
+	check(pthread_cond_broadcast(&cv->c), "pthread_cond_broadcast");
+}
