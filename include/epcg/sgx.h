@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The software SGX machine: an EPC, the emulated ENCLS leaves with their
+ * paging key, the EPC cgroup (per-cgroup LRUs and reclaim) and the global
+ * reclaimer thread (ksgxd), bound to one misc controller and one execution
+ * context.  Enclaves (encl.h) are created on a machine.
+ */
+#ifndef EPCG_SGX_H
+#define EPCG_SGX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <epcg/epc.h>
+
+struct epcg_exec;
+struct epcg_misc;
+struct epcg_misc_cg;
+struct epcg_sgx;
+
+/*
+ * Reclaim policy (SPEC E13, X3).  V17 reproduces the posted v17 code,
+ * including reclaim confined to the charging cgroup's subtree and the
+ * unreachable post-charge queueing of async reclaim.  INTENT implements
+ * what the series says it wants: reclaim the subtree of the level that
+ * refused the charge, and queue async reclaim after a successful charge
+ * that leaves less than the headroom.
+ */
+enum epcg_sgx_policy {
+	EPCG_SGX_POLICY_V17,
+	EPCG_SGX_POLICY_INTENT,
+	EPCG_SGX_POLICY_NR
+};
+
+/**
+ * struct epcg_sgx_config - how to build a machine.
+ * @secs: EPC sections.
+ * @nr_secs: how many, 1 to EPCG_EPC_MAX_SECTIONS.
+ * @policy: the reclaim policy.
+ */
+struct epcg_sgx_config {
+	const struct epcg_epc_section_spec *secs;
+	unsigned nr_secs;
+	enum epcg_sgx_policy policy;
+};
+
+/*
+ * Paging counters the kernel does not expose (SPEC X1), per cgroup (the
+ * cgroup the page was charged to, or the faulting task's cgroup for
+ * faults) and per machine.  Monotonic.
+ */
+struct epcg_sgx_stats {
+	uint64_t ewb;		/* pages written back (evicted) */
+	uint64_t eldu;		/* pages loaded back */
+	uint64_t faults;	/* enclave faults on non-resident pages */
+	uint64_t reclaim_scans;	/* pages isolated by reclaim batches */
+	uint64_t enomem;	/* allocations failed with -ENOMEM */
+	uint64_t sigbus;	/* faults that ended in SIGBUS */
+	uint64_t paging_ns;	/* time spent in EWB/ELDU (clock of the exec) */
+};
+
+/** epcg_sgx_policy_name() - "v17", "intent"; NULL if invalid. */
+const char *epcg_sgx_policy_name(enum epcg_sgx_policy policy);
+
+/** epcg_sgx_policy_lookup() - the policy named @name, or -EINVAL. */
+int epcg_sgx_policy_lookup(const char *name);
+
+/**
+ * epcg_sgx_create() - build a machine: EPC, paging key, EPC cgroup, ksgxd.
+ * @m: the misc controller; its sgx_epc capacity becomes the EPC size.
+ * @ex: the execution context (workers, ksgxd, clock).
+ * @cfg: the configuration.
+ * @ret: the machine.
+ *
+ * Context: any thread; one machine per misc controller.
+ * Return: 0; -EINVAL for a bad configuration or NULL argument; -ENOMEM;
+ * -EIO if no paging key could be had.
+ */
+int epcg_sgx_create(struct epcg_misc *m, struct epcg_exec *ex,
+		    const struct epcg_sgx_config *cfg, struct epcg_sgx **ret);
+
+/**
+ * epcg_sgx_destroy() - stop ksgxd and the reclaim work, free the machine.
+ * @sgx: the machine, may be NULL.
+ *
+ * Every enclave must have been released.
+ *
+ * Context: no other thread uses @sgx.
+ */
+void epcg_sgx_destroy(struct epcg_sgx *sgx);
+
+/** epcg_sgx_epc() - the machine's EPC. */
+struct epcg_epc *epcg_sgx_epc(const struct epcg_sgx *sgx);
+
+/** epcg_sgx_policy() - the machine's reclaim policy. */
+enum epcg_sgx_policy epcg_sgx_policy(const struct epcg_sgx *sgx);
+
+/**
+ * epcg_sgx_cg_stats() - the paging counters of one cgroup (its own, not
+ * its descendants').
+ * Return: 0; -EINVAL if @cg has no EPC cgroup state (capacity was 0).
+ */
+int epcg_sgx_cg_stats(const struct epcg_misc_cg *cg,
+		      struct epcg_sgx_stats *ret);
+
+/** epcg_sgx_stats() - the machine's totals. */
+void epcg_sgx_stats(const struct epcg_sgx *sgx, struct epcg_sgx_stats *ret);
+
+/**
+ * epcg_sgx_check() - verify the accounting invariants at a quiescent point.
+ * @sgx: the machine; no allocation, free or reclaim may run meanwhile.
+ * @why: filled with a description of the first violation found.
+ * @size: its size.
+ *
+ * Checks that every frame is free, on exactly one LRU, or allocated and
+ * unreclaimable (SECS, VA, guest pages); that each cgroup's sgx_epc usage
+ * equals 4096 times the pages charged to it and its descendants; and that
+ * the free count matches the free lists.
+ *
+ * Return: 0 if all hold; -EIO with @why filled otherwise.
+ */
+int epcg_sgx_check(struct epcg_sgx *sgx, char *why, size_t size);
+
+#endif

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside the software SGX machine: the contract between its modules.
+ *
+ *   alloc.c    epcg__sgx_alloc_page / epcg__sgx_free_page: charge (through
+ *              the EPC cgroup), take a frame (through epc.c), global
+ *              reclaim when frames run out, ksgxd wake-ups (E1, E8, E9)
+ *   cgroup.c   the EPC cgroup: per-cgroup LRUs, the charge loop (E3, E4),
+ *              the round-robin subtree walk (E6), async and direct reclaim
+ *              (E7, E10), dying cgroups (E11), policies (E13)
+ *   reclaim.c  LRU mark/unmark, one 16-page batch on one LRU (H7), ksgxd
+ *   encl.c     enclaves; implements struct epcg_reclaim_ops for its pages
+ *   encls.c    the emulated leaves and the EPCM; crypto.c the paging crypto
+ *   epc.c      sections, frames, per-node free lists
+ *
+ * The reclaimer never calls the enclave layer by name: it goes through
+ * the owner operations below, so tests can put pages with fake owners on
+ * LRUs and check the reclaim walks deterministically.
+ */
+#ifndef EPCG_SGX_INTERNAL_H
+#define EPCG_SGX_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <epcg/epc.h>
+#include <epcg/exec.h>
+#include <epcg/misc.h>
+#include <epcg/sgx.h>
+
+#include "util/atomic.h"
+#include "util/list.h"
+#include "util/lock.h"
+
+/* Constants of the Linux driver and the series (reference 2, table). */
+#define EPCG_SGX_NR_TO_SCAN 16		/* pages per reclaim batch */
+#define EPCG_SGX_NR_LOW_PAGES 32	/* wake ksgxd below this many free */
+#define EPCG_SGX_NR_HIGH_PAGES 64	/* ksgxd reclaims until this many free */
+#define EPCG_SGX_CG_MIN_FREE_PAGE 32	/* per-cgroup headroom (E7) */
+#define EPCG_SGX_CG_LOW_LIMIT 128	/* no headroom at or below this limit */
+
+/*
+ * ERESTARTSYS: the kernel's "interrupted, restart the call" code, returned
+ * by the charge and allocation loops when a signal is pending (E3).  It is
+ * not a user-visible errno; front ends turn it into EINTR.
+ */
+#define EPCG_ERESTARTSYS 512
+
+/**
+ * struct epcg_lru - one cgroup's list of reclaimable EPC pages (E2).
+ * @lock: guards @reclaimable and the membership of pages in it.
+ * @reclaimable: pages in LRU order, oldest at the head; linked through
+ *	struct epcg_epc_page's list field.
+ * @nr: pages on @reclaimable; written under @lock, read without it as a
+ *	hint ("is anything reclaimable here?").
+ */
+struct epcg_lru {
+	struct epcg_mutex lock;
+	struct epcg_list reclaimable;
+	epcg_atomic(uint64_t) nr;
+};
+
+/**
+ * struct epcg_reclaim_ops - what the reclaimer asks of a page's owner.
+ *
+ * Called by the batch reclaimer (H7) in this order for each isolated page:
+ * @get_owner, then @age, then @prepare, then (for all survivors of the
+ * batch first) @block, then @write, then @put_owner.  A page whose step
+ * fails goes back to the tail of its LRU.
+ *
+ * @get_owner: pin the page's enclave; false if it is being released (the
+ *	page is then dropped from the LRU and left to the release path).
+ * @put_owner: drop that pin.
+ * @age: test and clear "accessed since the last scan"; true means young:
+ *	the page gets a second chance.
+ * @prepare: make room in the backing store and mark the page as being
+ *	reclaimed; a negative errno skips the page.
+ * @block: EBLOCK the page.
+ * @write: EWB the page (with ETRACK and forced exits as needed, H6), mark
+ *	it non-resident, and write back the SECS if this was the last
+ *	resident child of an initialized enclave.  0: the frame is invalid
+ *	and the reclaimer frees it; negative errno: the page stays resident
+ *	and intact (e.g. the backing store could not be written).
+ */
+struct epcg_reclaim_ops {
+	bool (*get_owner)(struct epcg_epc_page *page);
+	void (*put_owner)(struct epcg_epc_page *page);
+	bool (*age)(struct epcg_epc_page *page);
+	int (*prepare)(struct epcg_epc_page *page);
+	void (*block)(struct epcg_epc_page *page);
+	int (*write)(struct epcg_epc_page *page);
+};
+
+/* Per-cgroup and per-machine counters (SPEC X1); all atomic, relaxed. */
+struct epcg_sgx_counters {
+	epcg_atomic(uint64_t) ewb;
+	epcg_atomic(uint64_t) eldu;
+	epcg_atomic(uint64_t) faults;
+	epcg_atomic(uint64_t) reclaim_scans;
+	epcg_atomic(uint64_t) enomem;
+	epcg_atomic(uint64_t) sigbus;
+	epcg_atomic(uint64_t) paging_ns;
+};
+
+/**
+ * struct epcg_sgx_cgroup - the EPC cgroup state of one misc cgroup, hung
+ * off it as the sgx_epc resource's private pointer (the series'
+ * struct sgx_cgroup).
+ * @sgx: the machine (immutable).
+ * @cg: the misc cgroup (immutable; no reference: this object lives
+ *	exactly as long as the misc cgroup).
+ * @lru: reclaimable pages charged to this cgroup.
+ * @reclaim_work: async reclaim (E7), on the shared worker pool.
+ * @next_lock: guards @next_cg.
+ * @next_cg: round-robin cursor for reclaim rooted here (E6); starts at
+ *	@cg itself; holds no reference (fixed up when a cgroup is freed).
+ * @stats: counters (X1).
+ */
+struct epcg_sgx_cgroup {
+	struct epcg_sgx *sgx;
+	struct epcg_misc_cg *cg;
+	struct epcg_lru lru;
+	struct epcg_work reclaim_work;
+	struct epcg_mutex next_lock;
+	struct epcg_misc_cg *next_cg;
+	struct epcg_sgx_counters stats;
+};
+
+/**
+ * struct epcg_sgx - the machine.
+ * @misc, @ex, @epc: immutable after create.
+ * @encls: the leaves' machine state (EPCM, paging key); see encls-internal.h.
+ * @policy: immutable after create.
+ * @rops: owner operations of enclave pages (set by the enclave layer).
+ * @root_cg: the root cgroup's EPC cgroup state.
+ * @ksgxd: the global reclaimer thread.
+ * @stats: machine totals (X1).
+ */
+struct epcg_sgx {
+	struct epcg_misc *misc;
+	struct epcg_exec *ex;
+	struct epcg_epc *epc;
+	struct epcg_encls *encls;
+	enum epcg_sgx_policy policy;
+	const struct epcg_reclaim_ops *rops;
+	struct epcg_sgx_cgroup *root_cg;
+	struct epcg_kthread *ksgxd;
+	struct epcg_sgx_counters stats;
+};
+
+/* ---- alloc.c ---- */
+
+/*
+ * epcg__sgx_alloc_page() - charge one page to the current task's cgroup
+ * (E3/E4 charge loop), take a frame, and on frame exhaustion run global
+ * reclaim (E8); wake ksgxd when fewer than EPCG_SGX_NR_LOW_PAGES frames
+ * remain (E9).  Return: 0; -EBUSY (caller may not reclaim: retry later);
+ * -ENOMEM (nothing reclaimable); -EPCG_ERESTARTSYS (signal pending).
+ */
+int epcg__sgx_alloc_page(struct epcg_sgx *sgx, void *owner,
+			 enum epcg_epc_reclaim reclaim,
+			 struct epcg_epc_page **ret);
+
+/* Uncharge the page's cgroup and return the frame (the page must not be on
+ * an LRU and must be invalid in the EPCM). */
+void epcg__sgx_free_page(struct epcg_sgx *sgx, struct epcg_epc_page *page);
+
+/* ---- reclaim.c ---- */
+
+/* Put @page at the tail of its charged cgroup's LRU (after EADD, EAUG, ELDU). */
+void epcg__sgx_mark_reclaimable(struct epcg_sgx *sgx,
+				struct epcg_epc_page *page);
+/* Take @page off its LRU.  Return: 0; -EBUSY if a reclaimer has it isolated. */
+int epcg__sgx_unmark_reclaimable(struct epcg_sgx *sgx,
+				 struct epcg_epc_page *page);
+/* One batch (H7) of at most EPCG_SGX_NR_TO_SCAN pages from @lru's head.
+ * Return: pages scanned (isolated), whether or not they were written back. */
+unsigned epcg__sgx_reclaim_lru(struct epcg_sgx *sgx, struct epcg_lru *lru);
+/* Start and stop ksgxd. */
+int epcg__sgx_ksgxd_start(struct epcg_sgx *sgx);
+void epcg__sgx_ksgxd_stop(struct epcg_sgx *sgx);
+/* Wake ksgxd if fewer than EPCG_SGX_NR_LOW_PAGES are free and something is
+ * reclaimable. */
+void epcg__sgx_ksgxd_maybe_wake(struct epcg_sgx *sgx);
+
+/* ---- cgroup.c ---- */
+
+/* Register the sgx_epc resource callbacks and set up the root's state. */
+int epcg__sgx_cgroup_init(struct epcg_sgx *sgx);
+void epcg__sgx_cgroup_finish(struct epcg_sgx *sgx);
+/* The EPC cgroup state of @cg (never NULL once capacity was set). */
+struct epcg_sgx_cgroup *epcg__sgx_cgroup_of(const struct epcg_misc_cg *cg);
+/* The E3/E4 charge loop; on success *ret_cg holds a reference. */
+int epcg__sgx_cgroup_try_charge(struct epcg_sgx *sgx,
+				enum epcg_epc_reclaim reclaim,
+				struct epcg_misc_cg **ret_cg);
+void epcg__sgx_cgroup_uncharge(struct epcg_misc_cg *cg);
+/* Whether no page is on any LRU in @root's subtree. */
+bool epcg__sgx_cgroup_lru_empty(struct epcg_misc_cg *root);
+/* E6: reclaim from @root's subtree until @nr_to_scan pages were scanned or
+ * its LRUs are empty.  Return: pages scanned. */
+unsigned epcg__sgx_cgroup_reclaim_pages(struct epcg_sgx *sgx,
+					struct epcg_misc_cg *root,
+					unsigned nr_to_scan);
+/* E10: direct reclaim before EDMM reloads. */
+void epcg__sgx_reclaim_direct(struct epcg_sgx *sgx);
+
+#endif
