@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The EPC's private structures, for the other modules of lib/sgx (the
+ * reclaimer links pages on LRUs through @list and keeps its state in
+ * @flags) and for tests.
+ *
+ * Who guards what:
+ *
+ *	data				guard
+ *	------------------------------	--------------------------------------
+ *	epcg_epc_page.list		the lock of the list it is on: its
+ *					node's free-list lock while FREE, else
+ *					the LRU lock of its cgroup (reclaimer)
+ *	epcg_epc_page.owner, .cg	the page's holder: written at alloc and
+ *					free, which the caller serialises with
+ *					every other use of the page
+ *	epcg_epc_page.flags		atomic; FREE changes under the free-list
+ *					lock, other bits by their owner
+ *	epcg_epc_page.epc, .section	immutable after create
+ *	epcg_epc_node.free, .nr_free	epcg_epc_node.lock
+ *	epcg_epc.nr_free		atomic; changed under a node lock, read
+ *					as a relaxed snapshot
+ *	epcg_epc.next_node		atomic, relaxed (a round-robin hint)
+ *	everything else in epcg_epc	immutable after create
+ *
+ * Lock order: at most one node lock at a time; nothing else is taken
+ * under it.
+ */
+#ifndef EPCG_EPC_INTERNAL_H
+#define EPCG_EPC_INTERNAL_H
+
+#include <epcg/epc.h>
+#include <epcg/misc.h>
+
+#include <stdint.h>
+
+#include "util/atomic.h"
+#include "util/list.h"
+#include "util/lock.h"
+#include "util/macros.h"
+
+/*
+ * Page flags.  Only FREE is the allocator's; the reclaimer adds its own
+ * bits (reclaimable, isolated by a batch, ...) above it.
+ */
+#define EPCG_EPC_PAGE_FREE 0x1u
+/*
+ * The reclaimer's: the page is on its cgroup's LRU, or isolated from it
+ * by a reclaim batch (then its @list is empty).  Changes under the LRU
+ * lock of the page's cgroup.
+ */
+#define EPCG_EPC_PAGE_RECLAIMER_TRACKED 0x2u
+
+/**
+ * struct epcg_epc_page - the descriptor of one 4 KiB EPC frame.
+ * @list: free-list link while free; the reclaimer's LRU link once the
+ *	page is reclaimable.  Guarded by the lock of the list it is on.
+ * @owner: what the frame holds (enclave page, VA page, ...), as given to
+ *	epcg_epc_alloc_page(); NULL while free.
+ * @cg: the cgroup charged for the page, holding one reference; NULL while
+ *	free.
+ * @epc: the EPC the frame belongs to (immutable).
+ * @flags: EPCG_EPC_PAGE_* bits; atomic.
+ * @section: index of the frame's section in @epc (immutable).
+ * @spare: unused, keeps the layout explicit.
+ *
+ * One exists per frame, so its size matters: at most one cache line.
+ */
+struct epcg_epc_page {
+	struct epcg_list list;
+	void *owner;
+	struct epcg_misc_cg *cg;
+	struct epcg_epc *epc;
+	epcg_atomic(uint32_t) flags;
+	uint16_t section;
+	uint16_t spare;
+};
+
+_Static_assert(sizeof(struct epcg_epc_page) <= 64,
+	       "an EPC page descriptor must fit in one cache line");
+
+/**
+ * struct epcg_epc_section - one section: frames and their descriptors
+ * (all immutable after create).
+ * @base: the frame memory, @nr_pages * EPCG_PAGE_SIZE bytes, mapped
+ *	private, anonymous and without reservation.
+ * @first_pfn: pfn of the first frame; sections number their frames one
+ *	after the other in creation order.
+ * @nr_pages: frames in the section.
+ * @node: NUMA node of the section.
+ * @pages: the descriptors, @nr_pages of them.
+ */
+struct epcg_epc_section {
+	void *base;
+	uint64_t first_pfn;
+	uint64_t nr_pages;
+	int node;
+	struct epcg_epc_page *pages;
+};
+
+/**
+ * struct epcg_epc_node - the free frames of one NUMA node.
+ * @lock: guards @free and @nr_free.
+ * @free: free frames; allocation pops the head, free pushes the tail.
+ * @nr_free: frames on @free.
+ * @nr_pages: frames of all the node's sections (immutable).
+ *
+ * Each node has its own cache line(s), so allocators on different nodes
+ * do not share one.
+ */
+struct epcg_epc_node {
+	struct epcg_mutex lock;
+	struct epcg_list free;
+	uint64_t nr_free;
+	uint64_t nr_pages;
+} epcg_cacheline_aligned;
+
+/**
+ * struct epcg_epc - the EPC.
+ * @misc: the controller charged (immutable).
+ * @ex: the execution context (immutable).
+ * @nr_sections: sections in @sections (immutable).
+ * @nr_pages: frames in all sections (immutable).
+ * @nr_epc_nodes: nodes that have at least one section (immutable).
+ * @epc_nodes: those nodes, ascending (immutable).
+ * @sections: the sections.
+ * @nodes: free lists, indexed by node; a node without EPC has none.
+ * @nr_free: free frames in all nodes; atomic.
+ * @next_node: counts fallbacks; the next one starts at this number modulo
+ *	the count of the other nodes with EPC.  Atomic, relaxed.
+ */
+struct epcg_epc {
+	struct epcg_misc *misc;
+	struct epcg_exec *ex;
+	unsigned nr_sections;
+	uint64_t nr_pages;
+	unsigned nr_epc_nodes;
+	int epc_nodes[EPCG_EPC_MAX_NODES];
+	struct epcg_epc_section sections[EPCG_EPC_MAX_SECTIONS];
+	struct epcg_epc_node nodes[EPCG_EPC_MAX_NODES];
+	epcg_atomic(uint64_t) nr_free epcg_cacheline_aligned;
+	epcg_atomic(unsigned) next_node;
+};
+
+/* The section @page belongs to. */
+static inline const struct epcg_epc_section *
+epcg__epc_page_section(const struct epcg_epc_page *page)
+{
+	return &page->epc->sections[page->section];
+}
+
+/*
+ * epcg__epc_take_frame() - a free frame, without charging anything.
+ * @epc: the EPC.
+ * @node: the preferred node; -1 or a node without EPC means the first
+ *	node that has EPC.
+ *
+ * Tries @node, then every other node with EPC, starting one further on
+ * each call (round-robin).  The frame comes back with @cg and @owner NULL
+ * and FREE cleared.  Context: any thread; takes one node lock at a time.
+ * Return: the frame, or NULL if every node is empty.
+ */
+struct epcg_epc_page *epcg__epc_take_frame(struct epcg_epc *epc, int node);
+
+/*
+ * epcg__epc_return_frame() - put @page at the tail of its node's free
+ * list and set FREE.  The caller has already uncharged it and cleared
+ * @cg.  Context: any thread.
+ */
+void epcg__epc_return_frame(struct epcg_epc_page *page);
+
+#endif

@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The EPC page allocator: sections, frames, per-node free lists, and the
+ * charge every allocation makes (SPEC H1, E1).
+ *
+ * Layout
+ * ------
+ *
+ *   struct epcg_epc
+ *     sections[s]   base  --> | frame | frame | frame | ...  4 KiB each,
+ *                                                             one mapping
+ *                   pages --> | desc  | desc  | desc  | ...  48 bytes each
+ *     nodes[n]      lock, free: desc <-> desc <-> desc ...   (cache line)
+ *     nr_free       sum of every node's nr_free, atomic
+ *
+ * A section is one anonymous mapping made with MAP_NORESERVE, so a large
+ * EPC costs address space until frames are written.  Its frames are
+ * numbered (pfn) after those of the sections created before it, and each
+ * has a descriptor (struct epcg_epc_page) in an array beside the mapping:
+ * pfn, descriptor and frame address convert into each other with an index
+ * and no lookup beyond finding the section.
+ *
+ * Each NUMA node that has EPC has one free list behind its own lock, the
+ * kernel's layout: allocators on different nodes do not contend.  An
+ * allocation tries the calling task's node, then every other node with
+ * EPC.  The fallback starts one node further on each time (a shared,
+ * relaxed cursor), so spill-over spreads over the remaining nodes instead
+ * of draining the lowest-numbered one first.  A frame is taken from the
+ * head of a list and returned to the tail, so freed frames are reused
+ * last.
+ *
+ * Invariants
+ * ----------
+ *
+ *  - A frame is on its node's free list exactly when its FREE flag is set
+ *    and its @cg is NULL.
+ *  - A node's nr_free is the length of its list; the global nr_free is
+ *    their sum whenever no allocation or free is in flight.
+ *  - An allocated frame's @cg holds one reference on the cgroup, and one
+ *    page (4096 bytes) of sgx_epc is charged to that cgroup and to every
+ *    ancestor up to the root, until the frame is freed.  So the sum, over
+ *    allocated frames charged within a cgroup's subtree, of 4096 equals
+ *    that cgroup's sgx_epc usage.
+ *  - The sgx_epc capacity equals the sum of the section sizes while the
+ *    EPC exists.
+ *
+ * Why charge before taking a frame
+ * --------------------------------
+ *
+ * E1 orders it so, as the kernel series does, and for good reasons.  The
+ * charge is the check that may say no (a limit), and it costs atomics but
+ * no lock, while taking a frame takes a node lock and changes shared
+ * state.  Charging first means a cgroup at its limit never holds a frame
+ * it may not have, not even for a moment, so it cannot starve other
+ * cgroups of frames in a full EPC; and the two failures stay distinct: a
+ * refused charge is -EBUSY (reclaim within the cgroup's subtree helps),
+ * an empty EPC after a successful charge is -ENOMEM (only global reclaim
+ * helps).  Undoing the charge when no frame is left costs a second walk,
+ * but only when the EPC is exhausted.
+ *
+ * Freeing runs the other way round, as the kernel's sgx_free_epc_page()
+ * does: uncharge, then return the frame.  For a moment the page is no
+ * longer charged but its frame is not free yet, so a concurrent
+ * allocation may pass its charge and find no frame: with a capacity equal
+ * to the frame count it then fails with -ENOMEM (the reclaim layer will
+ * retry there instead).  The stress test counts how often that happens.
+ *
+ * The charge itself goes through charge_page() below: the one place where
+ * the EPC cgroup's charge loop (reclaim on -EBUSY, E3/E4) plugs in.
+ */
+#include <epcg/epc.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <epcg/exec.h>
+#include <epcg/misc.h>
+
+#include "epc-internal.h"
+#include "util/atomic.h"
+#include "util/list.h"
+#include "util/lock.h"
+#include "util/macros.h"
+
+static int validate(const struct epcg_epc_section_spec *secs,
+		    unsigned nr_secs)
+{
+	uint64_t total = 0;
+
+	if (!secs || nr_secs < 1 || nr_secs > EPCG_EPC_MAX_SECTIONS)
+		return -EINVAL;
+	for (unsigned i = 0; i < nr_secs; i++) {
+		uint64_t size = secs[i].size;
+
+		if (!size || size % EPCG_PAGE_SIZE)
+			return -EINVAL;
+		if (secs[i].node < 0 || secs[i].node >= EPCG_EPC_MAX_NODES)
+			return -EINVAL;
+		if (total + size < total)
+			return -EINVAL;
+		total += size;
+	}
+	return 0;
+}
+
+/* Map the frames and set up the descriptors of section @idx. */
+static int section_init(struct epcg_epc *epc, unsigned idx,
+			const struct epcg_epc_section_spec *spec)
+{
+	struct epcg_epc_section *sec = &epc->sections[idx];
+	struct epcg_epc_node *node = &epc->nodes[spec->node];
+
+	sec->nr_pages = spec->size >> EPCG_PAGE_SHIFT;
+	sec->first_pfn = epc->nr_pages;
+	sec->node = spec->node;
+	sec->pages = calloc(sec->nr_pages, sizeof(*sec->pages));
+	if (!sec->pages)
+		return -ENOMEM;
+	sec->base = mmap(NULL, spec->size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (sec->base == MAP_FAILED) {
+		sec->base = NULL;
+		free(sec->pages);
+		sec->pages = NULL;
+		return -ENOMEM;
+	}
+
+	for (uint64_t i = 0; i < sec->nr_pages; i++) {
+		struct epcg_epc_page *page = &sec->pages[i];
+
+		page->epc = epc;
+		page->section = (uint16_t)idx;
+		epcg_atomic_init(&page->flags, EPCG_EPC_PAGE_FREE);
+		epcg_list_add_tail(&page->list, &node->free);
+	}
+	node->nr_free += sec->nr_pages;
+	node->nr_pages += sec->nr_pages;
+	epc->nr_pages += sec->nr_pages;
+	epc->nr_sections = idx + 1;
+	return 0;
+}
+
+static void section_finish(struct epcg_epc_section *sec)
+{
+	if (sec->base)
+		munmap(sec->base, sec->nr_pages << EPCG_PAGE_SHIFT);
+	free(sec->pages);
+}
+
+/* Free what epcg_epc_create() built; the capacity is the caller's. */
+static void epc_free(struct epcg_epc *epc)
+{
+	for (unsigned i = 0; i < epc->nr_sections; i++)
+		section_finish(&epc->sections[i]);
+	for (unsigned n = 0; n < EPCG_EPC_MAX_NODES; n++)
+		epcg_mutex_finish(&epc->nodes[n].lock);
+	free(epc);
+}
+
+int epcg_epc_create(struct epcg_misc *m, struct epcg_exec *ex,
+		    const struct epcg_epc_section_spec *secs, unsigned nr_secs,
+		    struct epcg_epc **ret)
+{
+	struct epcg_epc *epc;
+	int r;
+
+	if (!m || !ex || !ret)
+		return -EINVAL;
+	r = validate(secs, nr_secs);
+	if (r)
+		return r;
+
+	/* The size of an aligned type is a multiple of its alignment. */
+	epc = aligned_alloc(_Alignof(struct epcg_epc), sizeof(*epc));
+	if (!epc)
+		return -ENOMEM;
+	memset(epc, 0, sizeof(*epc));
+	epc->misc = m;
+	epc->ex = ex;
+	for (unsigned n = 0; n < EPCG_EPC_MAX_NODES; n++) {
+		epcg_mutex_init(&epc->nodes[n].lock);
+		epcg_list_init(&epc->nodes[n].free);
+	}
+	for (unsigned i = 0; i < nr_secs; i++) {
+		r = section_init(epc, i, &secs[i]);
+		if (r)
+			goto err_free;
+	}
+	for (int n = 0; n < EPCG_EPC_MAX_NODES; n++)
+		if (epc->nodes[n].nr_pages)
+			epc->epc_nodes[epc->nr_epc_nodes++] = n;
+	epcg_atomic_init(&epc->nr_free, epc->nr_pages);
+	epcg_atomic_init(&epc->next_node, 0);
+
+	r = epcg_misc_set_capacity(m, EPCG_MISC_RES_SGX_EPC,
+				   epc->nr_pages << EPCG_PAGE_SHIFT);
+	if (r)
+		goto err_free;
+	*ret = epc;
+	return 0;
+
+err_free:
+	epc_free(epc);
+	return r;
+}
+
+void epcg_epc_destroy(struct epcg_epc *epc)
+{
+	uint64_t leaked;
+
+	if (!epc)
+		return;
+	leaked = epc->nr_pages - epcg_atomic_load_relaxed(&epc->nr_free);
+	EPCG_WARN_ONCE(leaked, "EPC destroyed with %llu of %llu pages allocated",
+		       (unsigned long long)leaked,
+		       (unsigned long long)epc->nr_pages);
+	epcg_misc_set_capacity(epc->misc, EPCG_MISC_RES_SGX_EPC, 0);
+	epc_free(epc);
+}
+
+static struct epcg_epc_page *take_from_node(struct epcg_epc *epc, int nid)
+{
+	struct epcg_epc_node *node = &epc->nodes[nid];
+	struct epcg_epc_page *page = NULL;
+
+	epcg_mutex_lock(&node->lock);
+	if (!epcg_list_empty(&node->free)) {
+		page = epcg_list_first_entry(&node->free, struct epcg_epc_page,
+					     list);
+		epcg_list_del_init(&page->list);
+		node->nr_free--;
+		epcg_atomic_fetch_sub_relaxed(&epc->nr_free, 1);
+		epcg_atomic_store_relaxed(&page->flags, 0);
+	}
+	epcg_mutex_unlock(&node->lock);
+	return page;
+}
+
+struct epcg_epc_page *epcg__epc_take_frame(struct epcg_epc *epc, int nid)
+{
+	unsigned nr = epc->nr_epc_nodes, first = 0, k;
+	struct epcg_epc_page *page;
+
+	/* Where @nid is in epc_nodes; not there: the first node with EPC. */
+	for (unsigned i = 0; i < nr; i++)
+		if (epc->epc_nodes[i] == nid)
+			first = i;
+	page = take_from_node(epc, epc->epc_nodes[first]);
+	if (page || nr == 1)
+		return page;
+
+	/* The other nodes in turn, each fallback starting one further on. */
+	k = epcg_atomic_fetch_add_relaxed(&epc->next_node, 1);
+	for (unsigned i = 0; i < nr - 1; i++) {
+		unsigned idx = (k + i) % (nr - 1);
+
+		page = take_from_node(epc, epc->epc_nodes[idx + (idx >= first)]);
+		if (page)
+			return page;
+	}
+	return NULL;
+}
+
+void epcg__epc_return_frame(struct epcg_epc_page *page)
+{
+	struct epcg_epc *epc = page->epc;
+	struct epcg_epc_node *node =
+		&epc->nodes[epcg__epc_page_section(page)->node];
+
+	epcg_mutex_lock(&node->lock);
+	epcg_atomic_store_relaxed(&page->flags, EPCG_EPC_PAGE_FREE);
+	epcg_list_add_tail(&page->list, &node->free);
+	node->nr_free++;
+	epcg_atomic_fetch_add_relaxed(&epc->nr_free, 1);
+	epcg_mutex_unlock(&node->lock);
+}
+
+/*
+ * charge_page() - charge one page of sgx_epc to the current task's cgroup
+ * and all its ancestors (E1); on success *@ret_cg is that cgroup with a
+ * reference, which the page keeps until it is freed.
+ *
+ * The cgroup is the one the allocating task is in now, not the one the
+ * enclave was created in.  This is the hook of the EPC cgroup's charge
+ * loop: there, when a limit refuses the charge, a caller that may reclaim
+ * (@reclaim) reclaims from the cgroup's subtree and retries, one that may
+ * not queues async reclaim, and a pending signal ends the loop (E3, E4).
+ * Until then a refused charge is final.
+ */
+static int charge_page(struct epcg_epc *epc, enum epcg_epc_reclaim reclaim,
+		       struct epcg_misc_cg **ret_cg)
+{
+	struct epcg_misc_cg *cg;
+	int r;
+
+	cg = epcg_misc_task_get_cg(epc->misc, epcg_task_current());
+	r = epcg_misc_try_charge(EPCG_MISC_RES_SGX_EPC, cg, EPCG_PAGE_SIZE,
+				 NULL);
+	if (r) {
+		epcg_misc_cg_put(cg);
+		return r;
+	}
+	*ret_cg = cg;
+	return 0;
+}
+
+/* Undo charge_page(): uncharge @cg and drop the page's reference. */
+static void uncharge_page(struct epcg_misc_cg *cg)
+{
+	epcg_misc_uncharge(EPCG_MISC_RES_SGX_EPC, cg, EPCG_PAGE_SIZE);
+	epcg_misc_cg_put(cg);
+}
+
+int epcg_epc_alloc_page(struct epcg_epc *epc, void *owner,
+			enum epcg_epc_reclaim reclaim,
+			struct epcg_epc_page **ret)
+{
+	struct epcg_task *task = epcg_task_current();
+	struct epcg_epc_page *page;
+	struct epcg_misc_cg *cg;
+	int r;
+
+	if (!epc || !ret || (unsigned)reclaim >= EPCG_EPC_RECLAIM_NR)
+		return -EINVAL;
+	r = charge_page(epc, reclaim, &cg);
+	if (r)
+		return r;
+	page = epcg__epc_take_frame(epc, task ? task->node : -1);
+	if (!page) {
+		uncharge_page(cg);
+		return -ENOMEM;
+	}
+	page->owner = owner;
+	page->cg = cg;
+	*ret = page;
+	return 0;
+}
+
+void epcg_epc_free_page(struct epcg_epc_page *page)
+{
+	struct epcg_misc_cg *cg;
+
+	if (!page)
+		return;
+	if (EPCG_WARN_ONCE(epcg_atomic_load_relaxed(&page->flags) &
+				   EPCG_EPC_PAGE_FREE,
+			   "EPC page %llu freed twice",
+			   (unsigned long long)epcg_epc_page_pfn(page)))
+		return;
+	cg = page->cg;
+	page->cg = NULL;
+	page->owner = NULL;
+	uncharge_page(cg);
+	epcg__epc_return_frame(page);
+}
+
+uint64_t epcg_epc_nr_pages(const struct epcg_epc *epc)
+{
+	return epc->nr_pages;
+}
+
+uint64_t epcg_epc_nr_free(const struct epcg_epc *epc)
+{
+	return epcg_atomic_load_relaxed(
+		(epcg_atomic(uint64_t) *)&epc->nr_free);
+}
+
+unsigned epcg_epc_nr_sections(const struct epcg_epc *epc)
+{
+	return epc->nr_sections;
+}
+
+struct epcg_misc *epcg_epc_misc(const struct epcg_epc *epc)
+{
+	return epc->misc;
+}
+
+struct epcg_exec *epcg_epc_exec(const struct epcg_epc *epc)
+{
+	return epc->ex;
+}
+
+static uint64_t page_index(const struct epcg_epc_page *page)
+{
+	return (uint64_t)(page - epcg__epc_page_section(page)->pages);
+}
+
+void *epcg_epc_page_addr(const struct epcg_epc_page *page)
+{
+	return (char *)epcg__epc_page_section(page)->base +
+	       (page_index(page) << EPCG_PAGE_SHIFT);
+}
+
+uint64_t epcg_epc_page_pfn(const struct epcg_epc_page *page)
+{
+	return epcg__epc_page_section(page)->first_pfn + page_index(page);
+}
+
+int epcg_epc_page_node(const struct epcg_epc_page *page)
+{
+	return epcg__epc_page_section(page)->node;
+}
+
+struct epcg_misc_cg *epcg_epc_page_cg(const struct epcg_epc_page *page)
+{
+	return page->cg;
+}
+
+void *epcg_epc_page_owner(const struct epcg_epc_page *page)
+{
+	return page->owner;
+}
+
+struct epcg_epc_page *epcg_epc_pfn_to_page(struct epcg_epc *epc, uint64_t pfn)
+{
+	for (unsigned i = 0; i < epc->nr_sections; i++) {
+		struct epcg_epc_section *sec = &epc->sections[i];
+
+		if (pfn - sec->first_pfn < sec->nr_pages)
+			return &sec->pages[pfn - sec->first_pfn];
+	}
+	return NULL;
+}
