@@ -12,6 +12,9 @@
 static const struct cli_command commands[] = {
 	{ "run", cmd_run,
 	  "run a scenario on a software EPC and print per-cgroup results" },
+	{ "mount", cmd_mount, "serve a live cgroup v2 tree at a directory" },
+	{ "umount", cmd_umount, "unmount a tree served by 'epcg mount'" },
+	{ "misc", cmd_misc, "charge or uncharge a mounted tree (test hooks)" },
 };
 
 static void usage(FILE *f)

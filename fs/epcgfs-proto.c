@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The control socket's framing and addressing, used by the daemon and by
+ * the epcg command (docs/interface.md, "Control socket").
+ *
+ * Every message is a 4-byte little-endian length followed by that many
+ * bytes of text, at most EPCGFS_CTL_MAX.  The socket is a Unix stream
+ * socket in the abstract namespace, named after a hash of the mount
+ * point's canonical path, so no file is left behind by a crashed daemon
+ * and a client finds the daemon from any path inside the mount.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "epcgfs.h"
+
+static int io_all(int fd, void *buf, size_t len, bool out)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = out ? send(fd, p, len, MSG_NOSIGNAL) :
+				  recv(fd, p, len, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		if (n == 0)
+			return -ECONNRESET;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int epcgfs_frame_send(int fd, const void *buf, size_t len)
+{
+	unsigned char hdr[4];
+	int r;
+
+	if (len > EPCGFS_CTL_MAX)
+		return -E2BIG;
+	for (int i = 0; i < 4; i++)
+		hdr[i] = (unsigned char)(len >> (8 * i));
+	r = io_all(fd, hdr, sizeof(hdr), true);
+	return r ? r : io_all(fd, (void *)buf, len, true);
+}
+
+int epcgfs_frame_recv(int fd, char *buf, size_t size, size_t *ret_len)
+{
+	unsigned char hdr[4];
+	uint32_t len = 0;
+	int r;
+
+	r = io_all(fd, hdr, sizeof(hdr), false);
+	if (r)
+		return r;
+	for (int i = 0; i < 4; i++)
+		len |= (uint32_t)hdr[i] << (8 * i);
+	if (len > EPCGFS_CTL_MAX || len >= size)
+		return -E2BIG;
+	r = io_all(fd, buf, len, false);
+	if (r)
+		return r;
+	buf[len] = '\0';
+	*ret_len = len;
+	return 0;
+}
+
+int epcgfs_ctl_addr(const char *mp, void *sockaddr_un, unsigned *ret_len)
+{
+	struct sockaddr_un *sa = sockaddr_un;
+	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a, 64 bits */
+	int n;
+
+	for (const unsigned char *p = (const void *)mp; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1,
+		     "epcg/%016llx", (unsigned long long)h);
+	*ret_len = (unsigned)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+	return 0;
+}
+
+static int try_connect(const char *dir)
+{
+	struct sockaddr_un sa;
+	char canon[PATH_MAX];
+	unsigned len;
+	int fd;
+
+	if (!realpath(dir, canon))
+		return -errno;
+	epcgfs_ctl_addr(canon, &sa, &len);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, len) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Make @path absolute and drop ".", ".." and repeated slashes lexically. */
+static int normalize(const char *path, char *out, size_t size)
+{
+	char tmp[PATH_MAX * 2];
+	size_t len = 0;
+	char *tok, *save;
+
+	if (path[0] == '/') {
+		snprintf(tmp, sizeof(tmp), "%s", path);
+	} else {
+		char cwd[PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd)))
+			return -errno;
+		snprintf(tmp, sizeof(tmp), "%s/%s", cwd, path);
+	}
+	out[0] = '\0';
+	for (tok = strtok_r(tmp, "/", &save); tok;
+	     tok = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(tok, "."))
+			continue;
+		if (!strcmp(tok, "..")) {
+			char *slash = strrchr(out, '/');
+
+			len = slash ? (size_t)(slash - out) : 0;
+			out[len] = '\0';
+			continue;
+		}
+		if (len + 1 + strlen(tok) + 1 > size)
+			return -ENAMETOOLONG;
+		len += (size_t)sprintf(out + len, "/%s", tok);
+	}
+	if (!len)
+		snprintf(out, size, "/");
+	return 0;
+}
+
+int epcgfs_ctl_connect(const char *path, char *rest, size_t rest_size)
+{
+	char norm[PATH_MAX];
+	size_t len;
+	int r;
+
+	r = normalize(path, norm, sizeof(norm));
+	if (r)
+		return r;
+	/* Longest prefix first: the innermost mount point wins. */
+	for (len = strlen(norm); len > 0;) {
+		char save = norm[len];
+		int fd;
+
+		norm[len] = '\0';
+		fd = try_connect(len ? norm : "/");
+		norm[len] = save;
+		if (fd >= 0) {
+			snprintf(rest, rest_size, "%s",
+				 norm[len] ? norm + len : "/");
+			return fd;
+		}
+		while (len > 0 && norm[--len] != '/')
+			;
+	}
+	return -ECONNREFUSED;
+}
+
+int epcgfs_ctl_call(int fd, const char *request, char *reply, size_t size)
+{
+	size_t len;
+	int r;
+
+	r = epcgfs_frame_send(fd, request, strlen(request));
+	return r ? r : epcgfs_frame_recv(fd, reply, size, &len);
+}
