@@ -81,7 +81,7 @@ struct live_exec {
 	struct epcg_exec ex;
 	struct epcg_mutex lock;
 	struct epcg_cond more;		/* to workers: work queued, or stop */
-	struct epcg_cond done;		/* an instance finished, a flush ended */
+	struct epcg_cond done;		/* an instance or a flush ended */
 	struct epcg_work *head;		/* pending instances, FIFO */
 	struct epcg_work *tail;
 	unsigned nr_inflight[2];	/* queued, unfinished, per color */
@@ -203,7 +203,8 @@ static void run_work(struct live_worker *wk, struct epcg_work *w)
 		int state = epcg_atomic_load_relaxed(&w->state);
 
 		wk->color = color_of(state);
-		epcg_atomic_store_relaxed(&w->state, state & ~EPCG_WORK_PENDING);
+		epcg_atomic_store_relaxed(&w->state,
+					  state & ~EPCG_WORK_PENDING);
 		wk->current = w;
 		epcg_mutex_unlock(&lx->lock);
 
@@ -236,7 +237,7 @@ static void *worker_main(void *arg)
 		}
 		owner = worker_running(lx, w);
 		if (owner) {
-			/* Only one instance is ever pending, so the slot is free. */
+			/* Never two pending instances: the slot is free. */
 			owner->next = w;
 			continue;
 		}

@@ -213,7 +213,8 @@ void epcg_epc_destroy(struct epcg_epc *epc)
 	if (!epc)
 		return;
 	leaked = epc->nr_pages - epcg_atomic_load_relaxed(&epc->nr_free);
-	EPCG_WARN_ONCE(leaked, "EPC destroyed with %llu of %llu pages allocated",
+	EPCG_WARN_ONCE(leaked,
+		       "EPC destroyed with %llu of %llu pages allocated",
 		       (unsigned long long)leaked,
 		       (unsigned long long)epc->nr_pages);
 	epcg_misc_set_capacity(epc->misc, EPCG_MISC_RES_SGX_EPC, 0);
@@ -256,7 +257,9 @@ struct epcg_epc_page *epcg__epc_take_frame(struct epcg_epc *epc, int nid)
 	for (unsigned i = 0; i < nr - 1; i++) {
 		unsigned idx = (k + i) % (nr - 1);
 
-		page = take_from_node(epc, epc->epc_nodes[idx + (idx >= first)]);
+		/* @idx counts the nodes other than @first: step over it. */
+		idx += idx >= first;
+		page = take_from_node(epc, epc->epc_nodes[idx]);
 		if (page)
 			return page;
 	}

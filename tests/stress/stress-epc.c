@@ -108,7 +108,8 @@ static void do_alloc(struct worker *w)
 	ASSERT_OK(r);
 	w->nr_alloc++;
 	/* Count it at every level, then check that level's limit. */
-	for (i = cg_index(s, epcg_epc_page_cg(page)); i >= 0; i = s->parent[i]) {
+	i = cg_index(s, epcg_epc_page_cg(page));
+	for (; i >= 0; i = s->parent[i]) {
 		uint64_t held = epcg_atomic_add_return_acq_rel(&s->held[i], 1);
 
 		if (s->max[i] != EPCG_MISC_MAX)

@@ -576,7 +576,9 @@ TEST(pfn_page_mapping)
 
 TEST(frame_memory_is_writable_and_distinct)
 {
-	struct epcg_epc_section_spec secs[] = { { 16 * PG, 0 }, { 16 * PG, 1 } };
+	struct epcg_epc_section_spec secs[] = {
+		{ 16 * PG, 0 }, { 16 * PG, 1 },
+	};
 	struct fixture f;
 
 	setup(&f, secs, 2);
@@ -607,7 +609,9 @@ TEST(frame_memory_is_writable_and_distinct)
  */
 TEST(invariant_under_random_operations)
 {
-	struct epcg_epc_section_spec secs[] = { { 48 * PG, 0 }, { 16 * PG, 1 } };
+	struct epcg_epc_section_spec secs[] = {
+		{ 48 * PG, 0 }, { 16 * PG, 1 },
+	};
 	uint64_t rng = epcg_test_seed();
 	struct epcg_misc_cg *cgs[8];
 	bool removed[8] = { false };
@@ -624,7 +628,7 @@ TEST(invariant_under_random_operations)
 	}
 
 	for (int op = 0; op < 3000; op++) {
-		uint64_t x = epcg_test_rand(&rng);
+		uint64_t x = epcg_test_rand(&rng), max;
 		int i = (int)((x >> 8) % 8);
 
 		switch (x % 10) {
@@ -644,9 +648,9 @@ TEST(invariant_under_random_operations)
 				epcg_misc_task_attach(&f.task, cgs[i]);
 			break;
 		case 8:
+			max = (x >> 32) % 24 * PG;
 			if (i && !removed[i])
-				ASSERT_OK(epcg_misc_set_max(cgs[i], RES,
-							    (x >> 32) % 24 * PG));
+				ASSERT_OK(epcg_misc_set_max(cgs[i], RES, max));
 			break;
 		case 9:
 			/* rmdir of a leaf nobody is attached to. */

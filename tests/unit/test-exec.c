@@ -28,15 +28,16 @@ static uint64_t now_ns(void)
 }
 
 /* Spin politely until *@v >= @want; fail the test after 20 s. */
-#define WAIT_FOR(v, want)                                                   \
-	do {                                                                \
-		uint64_t epcg__t0 = now_ns();                               \
-		while (epcg_atomic_load_acquire(v) < (want)) {              \
-			if (now_ns() - epcg__t0 > WAIT_TIMEOUT_NS)           \
-				epcg_test_fail(__FILE__, __LINE__,           \
-					       "timed out waiting for %s", #v); \
-			usleep(50);                                         \
-		}                                                           \
+#define WAIT_FOR(v, want)                                                \
+	do {                                                             \
+		uint64_t epcg__t0 = now_ns();                            \
+		while (epcg_atomic_load_acquire(v) < (want)) {           \
+			if (now_ns() - epcg__t0 > WAIT_TIMEOUT_NS)        \
+				epcg_test_fail(__FILE__, __LINE__,        \
+					       "timed out waiting for %s", \
+					       #v);                       \
+			usleep(50);                                      \
+		}                                                        \
 	} while (0)
 
 /* A door a work function waits at until the test opens it. */
