@@ -9,14 +9,21 @@
  * an emulated operation; and it asks the current task (struct epcg_task)
  * for its cgroup, its NUMA node and whether a signal is pending.  Two
  * implementations sit behind this header: live (real pthreads, the
- * monotonic clock) and, later, virtual time (one OS thread, a simulated
- * clock).  That seam is what makes both the daemon and the deterministic
- * simulator run the same core code.
+ * monotonic clock) and virtual time (one OS thread, a simulated clock per
+ * simulated thread).  That seam is what makes both the daemon and the
+ * deterministic simulator run the same core code.
  *
  * Kernel threads are expressed as a pair of callbacks: should_run() says
  * whether there is work, run() does one bounded round of it.  The live
  * implementation loops in a thread, sleeping on a condition variable while
- * should_run() is false; a virtual-time scheduler calls run() as an event.
+ * should_run() is false; the virtual-time one runs the loop as a simulated
+ * thread that the scheduler wakes.
+ *
+ * Simulated threads (struct epcg_vthread) exist only in virtual time: the
+ * simulator spawns its enclave threads and timed events with
+ * epcg_exec_spawn(), runs them with epcg_exec_run(), and they wait virtual
+ * time with epcg_exec_sleep_ns().  Live front ends make real threads
+ * instead; there those calls return -EOPNOTSUPP (sleep really sleeps).
  */
 #ifndef EPCG_EXEC_H
 #define EPCG_EXEC_H
@@ -28,6 +35,7 @@
 struct epcg_exec;
 struct epcg_kthread;
 struct epcg_misc_cg;
+struct epcg_vthread;
 
 /**
  * struct epcg_work - a deferred function, queued at most once at a time.
@@ -41,6 +49,7 @@ struct epcg_work {
 	void (*fn)(struct epcg_work *work);
 	_Atomic int state;		/* EPCG_WORK_* bits, context-owned */
 	struct epcg_work *next;		/* queue link, guarded by the queue */
+	uint64_t queued_ns;		/* virtual time of queueing */
 };
 
 /**
@@ -127,11 +136,34 @@ void epcg_work_init(struct epcg_work *work, void (*fn)(struct epcg_work *));
 int epcg_exec_live_create(unsigned nr_workers, struct epcg_exec **ret);
 
 /**
+ * epcg_exec_virt_create() - an execution context in virtual time.
+ * @nr_workers: simulated threads in the shared worker pool (0: one).
+ * @ret: the new context.
+ *
+ * Everything runs on the calling OS thread: simulated threads (spawned
+ * tasks, workers, kthreads) are coroutines, each with its own stack and
+ * its own virtual clock.  The scheduler always resumes the runnable one
+ * with the smallest clock, ties going to the one created first, so a run
+ * depends only on its inputs, never on the host.  A simulated thread runs
+ * until it yields (epcg_exec_cond_resched(), epcg_exec_sleep_ns(), or a
+ * wait in epcg_exec_cancel_work_sync() or epcg_exec_flush()); costs added
+ * with epcg_exec_account_ns() move its clock forward.  Because nothing
+ * else runs meanwhile, a simulated thread must not yield while holding a
+ * lock that another may take.
+ *
+ * Context: any thread; the context is then used from that thread only.
+ * Return: 0; -ENOMEM; -EINVAL if @ret is NULL.
+ */
+int epcg_exec_virt_create(unsigned nr_workers, struct epcg_exec **ret);
+
+/**
  * epcg_exec_destroy() - stop the workers and free the context.
  * @ex: the context, may be NULL.
  *
  * Pending work items are run to completion first; every kthread must have
- * been stopped by its owner.
+ * been stopped by its owner.  Virtual time: simulated threads that have
+ * not finished are discarded where they stand, as epcg_vthread_kill()
+ * would, without running again.
  *
  * Context: not from a worker or kthread of @ex.
  */
@@ -202,6 +234,10 @@ void epcg_kthread_stop(struct epcg_kthread *kt);
 /**
  * epcg_exec_cond_resched() - a voluntary scheduling point in a long loop.
  *
+ * Live: sched_yield().  Virtual: switches to the scheduler if another
+ * simulated thread has an earlier clock (or the same clock and a smaller
+ * id), else returns at once.
+ *
  * Context: any thread, no locks held.
  */
 void epcg_exec_cond_resched(struct epcg_exec *ex);
@@ -209,7 +245,8 @@ void epcg_exec_cond_resched(struct epcg_exec *ex);
 /**
  * epcg_exec_now_ns() - the context's clock in nanoseconds.
  *
- * Live: CLOCK_MONOTONIC.  Virtual: the simulated clock.
+ * Live: CLOCK_MONOTONIC.  Virtual: the running simulated thread's clock;
+ * outside one, the scheduler's (the latest clock it resumed a thread at).
  */
 uint64_t epcg_exec_now_ns(struct epcg_exec *ex);
 
@@ -217,8 +254,125 @@ uint64_t epcg_exec_now_ns(struct epcg_exec *ex);
  * epcg_exec_account_ns() - charge @ns of modelled cost to the current task.
  *
  * Live: no effect (real work takes real time).  Virtual: advances the
- * running task's clock, which is how the cost model reaches the results.
+ * running simulated thread's clock (outside one, the scheduler's), which
+ * is how the cost model reaches the results.  Never switches threads:
+ * callers may hold locks.
  */
 void epcg_exec_account_ns(struct epcg_exec *ex, uint64_t ns);
+
+/**
+ * epcg_exec_sleep_ns() - let @ns of the clock pass without doing anything.
+ * @ex: the context.
+ * @ns: how long; 0 only yields to simulated threads that are not later.
+ *
+ * Live: nanosleep().  Virtual: the running simulated thread's clock moves
+ * @ns forward and the scheduler runs whatever is earlier meanwhile.  A
+ * killed simulated thread never returns from here (epcg_vthread_kill()).
+ *
+ * Context: a simulated thread (virtual) or any thread (live); no locks.
+ */
+void epcg_exec_sleep_ns(struct epcg_exec *ex, uint64_t ns);
+
+/**
+ * epcg_exec_spawn() - create a simulated thread that starts at @start_ns.
+ * @ex: a virtual-time context.
+ * @name: for diagnostics (copied; at most 15 characters are kept).
+ * @start_ns: the virtual time it starts at; an earlier time than the
+ *	caller's clock (or the scheduler's, outside a simulated thread)
+ *	starts it at that clock instead.
+ * @fn: its body; the thread finishes when @fn returns.
+ * @arg: passed to @fn.
+ * @task: what it runs as (epcg_task_current() inside it), may be NULL.
+ * @ret: receives the thread, may be NULL.  The handle stays valid until
+ *	epcg_exec_destroy(); its stack is freed as soon as it finishes.
+ *
+ * Nothing runs until epcg_exec_run() (or a wait that runs the scheduler).
+ *
+ * Context: the context's OS thread, inside or outside a simulated thread.
+ * Return: 0; -EINVAL on NULL @ex, @name or @fn; -ENOMEM; -EOPNOTSUPP for
+ * a live context.
+ */
+int epcg_exec_spawn(struct epcg_exec *ex, const char *name,
+		    uint64_t start_ns, void (*fn)(void *arg), void *arg,
+		    struct epcg_task *task, struct epcg_vthread **ret);
+
+/**
+ * epcg_exec_run() - run the simulation.
+ * @ex: a virtual-time context.
+ * @until_ns: a virtual deadline: nothing is resumed at or after it
+ *	(UINT64_MAX: none).  A thread resumed before it may run past it
+ *	until it next yields.
+ *
+ * Runs simulated threads in order of their clocks until every spawned
+ * thread finished and no work item or kthread is left to run, or the
+ * deadline.  May be called again to continue, with a later deadline.
+ * Afterwards epcg_exec_now_ns() outside a thread reads the deadline, or
+ * the latest clock any thread reached if all is done.
+ *
+ * Context: the context's OS thread, not from a simulated thread.
+ * Return: 0 when all is done; -ETIMEDOUT at the deadline with threads
+ * left; -EDEADLK if spawned threads are left but all wait on something
+ * that will never come; -EINVAL from a simulated thread or on NULL @ex;
+ * -EOPNOTSUPP for a live context.
+ */
+int epcg_exec_run(struct epcg_exec *ex, uint64_t until_ns);
+
+/**
+ * epcg_vthread_kill() - kill a spawned simulated thread (SIGKILL).
+ * @vt: the thread.
+ *
+ * Like a real SIGKILL, this does not stop the thread in the middle of a
+ * kernel operation: it raises the signal of the thread's task (so the EPC
+ * charge loop gives up with -ERESTARTSYS) and the thread stops at its next
+ * epcg_exec_sleep_ns(), the simulator's "return to user space", which it
+ * then never returns from.  A sleeping thread is woken at the killer's
+ * clock to die; one that has not started never runs.  Its stack is
+ * dropped unwound, so a thread body must not own anything on its stack
+ * across a sleep.  epcg_exec_cond_resched() is not a stopping point: the
+ * library calls it in the middle of operations whose state lives on the
+ * stack.  Killing oneself takes effect at one's own next sleep.
+ *
+ * Context: the context's OS thread.
+ * Return: 0 (also if it already finished); -EINVAL if @vt is NULL.
+ */
+int epcg_vthread_kill(struct epcg_vthread *vt);
+
+/* What a simulated thread is doing (virtual time only). */
+enum epcg_vthread_state {
+	EPCG_VTHREAD_RUNNABLE,	/* waits for its turn (or its start) */
+	EPCG_VTHREAD_RUNNING,	/* the scheduler is in it now */
+	EPCG_VTHREAD_BLOCKED,	/* waits for an event (work, a wake) */
+	EPCG_VTHREAD_FINISHED,	/* its body returned */
+	EPCG_VTHREAD_KILLED,	/* stopped by epcg_vthread_kill() */
+	EPCG_VTHREAD_STATE_NR
+};
+
+/**
+ * struct epcg_vthread_info - a simulated thread as seen from outside.
+ * @name: its name.
+ * @id: its creation number in its context (ties in the schedule go to
+ *	the smaller id).
+ * @state: what it is doing.
+ * @now_ns: its clock; for a finished or killed thread, when it ended.
+ * @switches: times the scheduler resumed it.
+ */
+struct epcg_vthread_info {
+	char name[16];
+	unsigned id;
+	enum epcg_vthread_state state;
+	uint64_t now_ns;
+	uint64_t switches;
+};
+
+/**
+ * epcg_vthread_info() - describe @vt.
+ * @vt: the thread.
+ * @ret: filled in.
+ *
+ * Context: the context's OS thread.
+ * Return: 0; -EINVAL on NULL arguments.
+ */
+int epcg_vthread_info(const struct epcg_vthread *vt,
+		      struct epcg_vthread_info *ret);
 
 #endif

@@ -6,8 +6,10 @@
  * struct epcg_exec is a base that each implementation embeds as its first
  * member, with a pointer to its table of operations; the public functions
  * of exec.h only dispatch through that table (exec.c).  The live
- * implementation (exec-live.c) runs on pthreads; a virtual-time one can be
- * added beside it without the core noticing.  A kthread likewise starts
+ * implementation (exec-live.c) runs on pthreads, the virtual-time one
+ * (exec-virt.c) on coroutines and a simulated clock; the core cannot tell
+ * them apart.  Simulated threads exist only in virtual time: the live
+ * table answers spawn and run with -EOPNOTSUPP.  A kthread likewise starts
  * with struct epcg_kthread, so that epcg_kthread_wake() and
  * epcg_kthread_stop(), which get only the thread, find their context.
  */
@@ -50,6 +52,11 @@ struct epcg_exec_ops {
 	void (*cond_resched)(struct epcg_exec *ex);
 	uint64_t (*now_ns)(struct epcg_exec *ex);
 	void (*account_ns)(struct epcg_exec *ex, uint64_t ns);
+	void (*sleep_ns)(struct epcg_exec *ex, uint64_t ns);
+	int (*spawn)(struct epcg_exec *ex, const char *name, uint64_t start_ns,
+		     void (*fn)(void *arg), void *arg, struct epcg_task *task,
+		     struct epcg_vthread **ret);
+	int (*run)(struct epcg_exec *ex, uint64_t until_ns);
 	void (*destroy)(struct epcg_exec *ex);
 };
 

@@ -429,6 +429,30 @@ static void live_account_ns(struct epcg_exec *ex, uint64_t ns)
 	/* Real work already took real time. */
 }
 
+static void live_sleep_ns(struct epcg_exec *ex, uint64_t ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(ns / 1000000000u),
+		.tv_nsec = (long)(ns % 1000000000u),
+	};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Simulated threads are virtual-time only; live front ends make threads. */
+static int live_spawn(struct epcg_exec *ex, const char *name,
+		      uint64_t start_ns, void (*fn)(void *arg), void *arg,
+		      struct epcg_task *task, struct epcg_vthread **ret)
+{
+	return -EOPNOTSUPP;
+}
+
+static int live_run(struct epcg_exec *ex, uint64_t until_ns)
+{
+	return -EOPNOTSUPP;
+}
+
 /* Let the workers drain the queue and exit, then join the first @nr. */
 static void stop_workers(struct live_exec *lx, unsigned nr)
 {
@@ -468,6 +492,9 @@ static const struct epcg_exec_ops live_ops = {
 	.cond_resched = live_cond_resched,
 	.now_ns = live_now_ns,
 	.account_ns = live_account_ns,
+	.sleep_ns = live_sleep_ns,
+	.spawn = live_spawn,
+	.run = live_run,
 	.destroy = live_destroy,
 };
 

@@ -58,6 +58,7 @@ void epcg_work_init(struct epcg_work *work, void (*fn)(struct epcg_work *))
 	work->fn = fn;
 	epcg_atomic_init(&work->state, 0);
 	work->next = NULL;
+	work->queued_ns = 0;
 }
 
 void epcg_exec_destroy(struct epcg_exec *ex)
@@ -115,4 +116,25 @@ uint64_t epcg_exec_now_ns(struct epcg_exec *ex)
 void epcg_exec_account_ns(struct epcg_exec *ex, uint64_t ns)
 {
 	ex->ops->account_ns(ex, ns);
+}
+
+void epcg_exec_sleep_ns(struct epcg_exec *ex, uint64_t ns)
+{
+	ex->ops->sleep_ns(ex, ns);
+}
+
+int epcg_exec_spawn(struct epcg_exec *ex, const char *name,
+		    uint64_t start_ns, void (*fn)(void *arg), void *arg,
+		    struct epcg_task *task, struct epcg_vthread **ret)
+{
+	if (!ex || !name || !fn)
+		return -EINVAL;
+	return ex->ops->spawn(ex, name, start_ns, fn, arg, task, ret);
+}
+
+int epcg_exec_run(struct epcg_exec *ex, uint64_t until_ns)
+{
+	if (!ex)
+		return -EINVAL;
+	return ex->ops->run(ex, until_ns);
 }
