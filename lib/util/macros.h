@@ -34,7 +34,7 @@
  */
 #define EPCG_WARN_ONCE(cond, ...)                                          \
 	({                                                                 \
-		static _Atomic int epcg__warned;                           \
+		static int epcg__warned;                                   \
 		int epcg__c = !!(cond);                                    \
 		if (epcg_unlikely(epcg__c) &&                              \
 		    !__atomic_exchange_n(&epcg__warned, 1,                 \
