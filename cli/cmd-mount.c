@@ -13,17 +13,17 @@
  * errno name (EBUSY, EINVAL, ...) on stderr and exit 1.
  */
 #include <errno.h>
-#include <getopt.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <epcg/misc.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "epcgfs.h"
@@ -192,7 +192,7 @@ int cmd_umount(int argc, char **argv)
 			return cli_error("umount: %s: %s", argv[1],
 					 strerror(errno));
 	} else if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-		return 1;	/* fusermount3 said why */
+		return 1; /* fusermount3 said why */
 	}
 	/* Wait until the daemon has let go of its socket. */
 	for (long t0 = now_ms(); served && now_ms() - t0 < UMOUNT_WAIT_MS;) {
@@ -224,8 +224,9 @@ int cmd_misc(int argc, char **argv)
 		return 0;
 	}
 	if (argc != 5)
-		return cli_usage_error("misc: expected charge|uncharge|capacity "
-				       "PATH NAME AMOUNT");
+		return cli_usage_error(
+			"misc: expected charge|uncharge|capacity "
+			"PATH NAME AMOUNT");
 	verb = argv[1];
 	if (strcmp(verb, "charge") && strcmp(verb, "uncharge") &&
 	    strcmp(verb, "capacity"))

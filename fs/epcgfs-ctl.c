@@ -18,12 +18,13 @@
  * daemon's own user may use the hooks (SO_PEERCRED).
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -37,7 +38,7 @@
 struct charge_rec {
 	char *path;
 	enum epcg_misc_res res;
-	struct epcg_misc_cg *mcg;	/* a reference */
+	struct epcg_misc_cg *mcg; /* a reference */
 	uint64_t amount;
 	struct charge_rec *next;
 };
@@ -47,7 +48,7 @@ struct epcgfs_ctl {
 	int lfd, evfd;
 	pthread_t thread;
 	bool started;
-	struct charge_rec *recs;	/* newest first; only the ctl thread */
+	struct charge_rec *recs; /* newest first; only the ctl thread */
 };
 
 static int parse_u64(const char *s, uint64_t *ret)
@@ -111,7 +112,7 @@ static int do_charge(struct epcgfs_ctl *c, char *args)
 	if (rec)
 		rec->path = strdup(path);
 	r = !rec || !rec->path ? -ENOMEM :
-		epcg_misc_try_charge(res, mcg, amount, NULL);
+				 epcg_misc_try_charge(res, mcg, amount, NULL);
 	if (r || !amount) {
 		if (rec)
 			free(rec->path);
@@ -142,7 +143,7 @@ static int do_uncharge(struct epcgfs_ctl *c, char *args)
 		if (rec->res == res && !strcmp(rec->path, path))
 			held += rec->amount;
 	if (amount > held)
-		return -EINVAL;	/* more than was charged there */
+		return -EINVAL; /* more than was charged there */
 	for (pp = &c->recs; amount && (rec = *pp);) {
 		uint64_t n;
 

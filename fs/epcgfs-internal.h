@@ -12,13 +12,13 @@
 #ifndef EPCGFS_INTERNAL_H
 #define EPCGFS_INTERNAL_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include <epcg/cgroup.h>
 #include <epcg/misc.h>
+#include <pthread.h>
+#include <sys/types.h>
 
 #include "epcgfs.h"
 
@@ -28,29 +28,29 @@ struct epcgfs_ctl;
 
 /* One open(2) of an interface file. */
 struct epcgfs_open {
-	struct epcg_cgroup *cg;		/* a reference */
+	struct epcg_cgroup *cg; /* a reference */
 	enum epcg_cgroup_file file;
-	char *snap;			/* content generated at offset 0 */
+	char *snap; /* content generated at offset 0 */
 	size_t snap_len;
 	bool has_snap;
-	pthread_mutex_t snap_lock;	/* snap, snap_len, has_snap */
+	pthread_mutex_t snap_lock; /* snap, snap_len, has_snap */
 	/* poll_lock: */
-	const void *key;		/* poll key, NULL if not pollable */
-	bool pending;			/* changed since the last read */
-	struct fuse_pollhandle *ph;	/* a poller waits */
+	const void *key; /* poll key, NULL if not pollable */
+	bool pending; /* changed since the last read */
+	struct fuse_pollhandle *ph; /* a poller waits */
 	struct epcgfs_open *next, *prev;
 };
 
 struct epcgfs {
 	const struct epcgfs_options *opts;
-	char *mountpoint;		/* canonical */
+	char *mountpoint; /* canonical */
 	struct epcg_misc *misc;
 	struct epcg_cgroup_tree *tree;
 	struct epcgfs_watch *watch;
 	struct epcgfs_ctl *ctl;
-	struct timespec start;		/* times shown by stat */
+	struct timespec start; /* times shown by stat */
 	pthread_mutex_t poll_lock;
-	struct epcgfs_open opens;	/* list head of pollable opens */
+	struct epcgfs_open opens; /* list head of pollable opens */
 };
 
 /* epcgfs-ops.c */

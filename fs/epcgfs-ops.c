@@ -20,12 +20,13 @@
 #define FUSE_USE_VERSION 31
 
 #include <errno.h>
-#include <fcntl.h>
-#include <fuse.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <fcntl.h>
+#include <fuse.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include "epcgfs-internal.h"
@@ -134,8 +135,7 @@ struct readdir_ctx {
 	fuse_fill_dir_t filler;
 };
 
-static int readdir_one(const char *name, enum epcg_cgroup_file file,
-		       void *arg)
+static int readdir_one(const char *name, enum epcg_cgroup_file file, void *arg)
 {
 	struct readdir_ctx *ctx = arg;
 
@@ -297,8 +297,8 @@ static int op_read(const char *path, char *buf, size_t size, off_t off,
 	return r;
 }
 
-static int op_write(const char *path, const char *buf, size_t size,
-		    off_t off, struct fuse_file_info *fi)
+static int op_write(const char *path, const char *buf, size_t size, off_t off,
+		    struct fuse_file_info *fi)
 {
 	struct epcgfs_open *of = (void *)(uintptr_t)fi->fh;
 	struct epcg_cgroup_cred cred = cred_get();
@@ -310,15 +310,14 @@ static int op_write(const char *path, const char *buf, size_t size,
 	return r ? r : (int)size;
 }
 
-static int op_truncate(const char *path, off_t size,
-		       struct fuse_file_info *fi)
+static int op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
 	enum epcg_cgroup_file file;
 	struct epcg_cgroup *cg;
 	int r;
 
 	if (fi && fi->fh)
-		return 0;	/* O_TRUNC of an open interface file */
+		return 0; /* O_TRUNC of an open interface file */
 	r = resolve(path, &cg, &file);
 	if (r)
 		return r;
@@ -410,7 +409,7 @@ static int op_chown(const char *path, uid_t uid, gid_t gid,
 static int op_utimens(const char *path, const struct timespec tv[2],
 		      struct fuse_file_info *fi)
 {
-	return 0;	/* touch works, times stay (kernfs keeps them too) */
+	return 0; /* touch works, times stay (kernfs keeps them too) */
 }
 
 static int op_access(const char *path, int mask)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -78,15 +79,15 @@ int epcgfs_frame_recv(int fd, char *buf, size_t size, size_t *ret_len)
 int epcgfs_ctl_addr(const char *mp, void *sockaddr_un, unsigned *ret_len)
 {
 	struct sockaddr_un *sa = sockaddr_un;
-	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a, 64 bits */
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a, 64 bits */
 	int n;
 
 	for (const unsigned char *p = (const void *)mp; *p; p++)
 		h = (h ^ *p) * 0x100000001b3ull;
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
-	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1,
-		     "epcg/%016llx", (unsigned long long)h);
+	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1, "epcg/%016llx",
+		     (unsigned long long)h);
 	*ret_len = (unsigned)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
 	return 0;
 }

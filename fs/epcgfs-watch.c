@@ -10,10 +10,11 @@
  * before 5.3) the watcher checks its processes twice a second instead.
  */
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+
+#include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
@@ -32,11 +33,11 @@ struct epcgfs_watch {
 	int epfd, evfd;
 	pthread_t thread;
 	bool started;
-	pthread_mutex_t lock;	/* the fields below */
+	pthread_mutex_t lock; /* the fields below */
 	bool stop;
-	pid_t *gone;		/* exited before they could be watched */
+	pid_t *gone; /* exited before they could be watched */
 	size_t nr_gone, gone_cap;
-	pid_t *polled;		/* watched by polling (no pidfd) */
+	pid_t *polled; /* watched by polling (no pidfd) */
 	size_t nr_polled, polled_cap;
 };
 

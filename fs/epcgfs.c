@@ -16,13 +16,14 @@
 #define FUSE_USE_VERSION 31
 
 #include <errno.h>
-#include <fuse.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <fuse.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "epcgfs-internal.h"
@@ -53,7 +54,8 @@ static int setup_epc(struct epcgfs *fs)
 
 		if (!fs->opts->capacity[r])
 			continue;
-		err = epcg_misc_set_capacity(fs->misc, r, fs->opts->capacity[r]);
+		err = epcg_misc_set_capacity(fs->misc, r,
+					     fs->opts->capacity[r]);
 		if (err)
 			return err;
 	}

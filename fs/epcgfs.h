@@ -18,11 +18,11 @@
 
 struct epcgfs_options {
 	const char *mountpoint;
-	bool foreground;		/* -f: do not daemonize */
-	bool test_hooks;		/* accept charge/uncharge/capacity */
-	uint64_t capacity[EPCG_MISC_RES_NR];	/* sgx_epc: --epc */
-	unsigned nr_sections;		/* --sections, for the EPC seam */
-	const char *policy;		/* "v17" or "intent" */
+	bool foreground; /* -f: do not daemonize */
+	bool test_hooks; /* accept charge/uncharge/capacity */
+	uint64_t capacity[EPCG_MISC_RES_NR]; /* sgx_epc: --epc */
+	unsigned nr_sections; /* --sections, for the EPC seam */
+	const char *policy; /* "v17" or "intent" */
 };
 
 /**

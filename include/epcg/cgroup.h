@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <sys/types.h>
 
 struct epcg_misc;
@@ -38,11 +39,11 @@ struct epcg_task;
 
 /* The interface files of a cgroup directory, core files first. */
 enum epcg_cgroup_file {
-	EPCG_CGROUP_FILE_CONTROLLERS,		/* all, 0444 */
-	EPCG_CGROUP_FILE_EVENTS,		/* non-root, 0444 */
-	EPCG_CGROUP_FILE_PROCS,			/* all, 0644 */
-	EPCG_CGROUP_FILE_SUBTREE_CONTROL,	/* all, 0644 */
-	EPCG_CGROUP_FILE_TYPE,			/* non-root, 0644 */
+	EPCG_CGROUP_FILE_CONTROLLERS, /* all, 0444 */
+	EPCG_CGROUP_FILE_EVENTS, /* non-root, 0444 */
+	EPCG_CGROUP_FILE_PROCS, /* all, 0644 */
+	EPCG_CGROUP_FILE_SUBTREE_CONTROL, /* all, 0644 */
+	EPCG_CGROUP_FILE_TYPE, /* non-root, 0644 */
 	/* misc.*: EPCG_CGROUP_FILE_MISC + enum epcg_misc_file */
 	EPCG_CGROUP_FILE_MISC_CAPACITY,
 	EPCG_CGROUP_FILE_MISC_CURRENT,
@@ -61,8 +62,8 @@ enum epcg_cgroup_file {
 /* Longest cgroup name in bytes (as NAME_MAX). */
 #define EPCG_CGROUP_NAME_MAX 255
 
-struct epcg_cgroup_tree;	/* one hierarchy: cgroups, processes, lock */
-struct epcg_cgroup;		/* one cgroup (a directory) */
+struct epcg_cgroup_tree; /* one hierarchy: cgroups, processes, lock */
+struct epcg_cgroup; /* one cgroup (a directory) */
 
 /**
  * struct epcg_cgroup_cred - who asks: the writer of a file, the caller of
@@ -98,8 +99,7 @@ struct epcg_cgroup_ops {
 	int (*pid_lookup)(pid_t pid, void *data);
 	int (*pid_parent)(pid_t pid, void *data);
 	void (*proc_added)(pid_t pid, void *data);
-	void (*notify)(const void *key, enum epcg_cgroup_file file,
-		       void *data);
+	void (*notify)(const void *key, enum epcg_cgroup_file file, void *data);
 };
 
 /* ---- tree ------------------------------------------------------------ */
@@ -257,7 +257,7 @@ int epcg_cgroup_for_each_entry(struct epcg_cgroup *cg,
 
 /* ---- interface files ---------------------------------------------------- */
 
-/** epcg_cgroup_file_name() - "cgroup.procs", "misc.max", ...; NULL if invalid. */
+/** epcg_cgroup_file_name() - "cgroup.procs", ...; NULL if invalid. */
 const char *epcg_cgroup_file_name(enum epcg_cgroup_file file);
 
 /** epcg_cgroup_file_lookup() - the file named @name, or -ENOENT. */
@@ -349,7 +349,7 @@ int epcg_cgroup_file_write(struct epcg_cgroup *cg, enum epcg_cgroup_file file,
 const void *epcg_cgroup_file_poll_key(struct epcg_cgroup *cg,
 				      enum epcg_cgroup_file file);
 
-/* ---- processes ------------------------------------------------------------ */
+/* ---- processes ----------------------------------------------------------- */
 
 /**
  * epcg_cgroup_proc_cgroup() - the cgroup process @pid belongs to (T5).

@@ -9,12 +9,13 @@
  * write changes nothing.  One write(2) is one request: a second line in a
  * cgroup.procs write is not a second pid, it makes the number malformed.
  */
-#include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <ctype.h>
+#include <inttypes.h>
 
 #include "cgroup-internal.h"
 
@@ -83,8 +84,7 @@ bool epcg__cgroup_file_exists(const struct epcg_cgroup *cg,
 	}
 }
 
-bool epcg_cgroup_file_exists(struct epcg_cgroup *cg,
-			     enum epcg_cgroup_file file)
+bool epcg_cgroup_file_exists(struct epcg_cgroup *cg, enum epcg_cgroup_file file)
 {
 	bool r;
 
@@ -110,7 +110,7 @@ int epcg_cgroup_file_open(struct epcg_cgroup *cg, enum epcg_cgroup_file file,
 	else if (access == EPCG_CGROUP_READ)
 		err = 0;
 	else if (!(files[file].mode & 0200))
-		err = -EACCES;	/* no write bit: even uid 0, as kernfs */
+		err = -EACCES; /* no write bit: even uid 0, as kernfs */
 	else if (!epcg__cgroup_may_write(cg, cred))
 		err = -EACCES;
 	epcg_mutex_unlock(&cg->tree->lock);
@@ -129,7 +129,7 @@ static int cmp_pid(const void *a, const void *b)
 /* One pid per line, ascending. */
 static char *show_procs(const struct epcg_cgroup *cg, size_t *ret_len)
 {
-	const size_t line = 12;	/* "2147483647\n" and a NUL */
+	const size_t line = 12; /* "2147483647\n" and a NUL */
 	struct epcg__proc *p;
 	size_t n = 0, len = 0;
 	pid_t *pids;
@@ -170,7 +170,8 @@ static int show_locked(const struct epcg_cgroup *cg, enum epcg_cgroup_file file,
 	case EPCG_CGROUP_FILE_CONTROLLERS:
 		len = snprintf(buf, EPCG_MISC_SHOW_BUFSZ, "%s",
 			       !cg->parent || cg->parent->subtree_misc ?
-				       "misc\n" : "");
+				       "misc\n" :
+				       "");
 		break;
 	case EPCG_CGROUP_FILE_SUBTREE_CONTROL:
 		len = snprintf(buf, EPCG_MISC_SHOW_BUFSZ, "%s",
@@ -280,7 +281,8 @@ static int parse_pid(const char *s)
 
 	if (*s == '+' || *s == '-')
 		neg = *s++ == '-';
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && isxdigit((unsigned char)s[2])) {
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
+	    isxdigit((unsigned char)s[2])) {
 		base = 16;
 		s += 2;
 	} else if (s[0] == '0') {

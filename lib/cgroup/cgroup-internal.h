@@ -38,44 +38,44 @@
 #define EPCG__PROC_HASH_SIZE 256
 
 struct epcg_cgroup {
-	struct epcg_cgroup_tree *tree;	/* immutable */
-	struct epcg_cgroup *parent;	/* immutable; holds a reference */
-	struct epcg_list children;	/* live children, creation order */
-	struct epcg_list sibling;	/* in parent->children while live */
-	struct epcg_list procs;		/* struct epcg__proc.in_cg */
-	unsigned long nr_procs;		/* length of procs */
-	unsigned long nr_populated;	/* processes here and below */
+	struct epcg_cgroup_tree *tree; /* immutable */
+	struct epcg_cgroup *parent; /* immutable; holds a reference */
+	struct epcg_list children; /* live children, creation order */
+	struct epcg_list sibling; /* in parent->children while live */
+	struct epcg_list procs; /* struct epcg__proc.in_cg */
+	unsigned long nr_procs; /* length of procs */
+	unsigned long nr_populated; /* processes here and below */
 	/*
 	 * The misc state, owning its online reference: set while the parent
 	 * has misc in subtree_control (always for the root, which does not
 	 * own it: it is the controller's root).
 	 */
 	struct epcg_misc_cg *misc;
-	bool subtree_misc;		/* misc in cgroup.subtree_control */
-	bool removed;			/* rmdir done */
-	long refcount;			/* the tree holds one while live */
-	uid_t uid;			/* the creator, or by chown */
+	bool subtree_misc; /* misc in cgroup.subtree_control */
+	bool removed; /* rmdir done */
+	long refcount; /* the tree holds one while live */
+	uid_t uid; /* the creator, or by chown */
 	gid_t gid;
-	char name[];			/* immutable; "" for the root */
+	char name[]; /* immutable; "" for the root */
 };
 
 /* One process in the registry. */
 struct epcg__proc {
 	pid_t pid;
-	struct epcg_cgroup *cg;		/* the cgroup it belongs to */
-	struct epcg_list in_cg;		/* in cg->procs */
-	struct epcg_list in_hash;	/* in t->procs[hash(pid)] */
-	struct epcg_task **tasks;	/* bound tasks */
+	struct epcg_cgroup *cg; /* the cgroup it belongs to */
+	struct epcg_list in_cg; /* in cg->procs */
+	struct epcg_list in_hash; /* in t->procs[hash(pid)] */
+	struct epcg_task **tasks; /* bound tasks */
 	unsigned nr_tasks;
 	unsigned tasks_cap;
 };
 
 struct epcg_cgroup_tree {
 	struct epcg_mutex lock;
-	struct epcg_misc *misc;			/* immutable */
-	const struct epcg_cgroup_ops *ops;	/* immutable */
-	void *data;				/* immutable */
-	struct epcg_cgroup *root;		/* immutable */
+	struct epcg_misc *misc; /* immutable */
+	const struct epcg_cgroup_ops *ops; /* immutable */
+	void *data; /* immutable */
+	struct epcg_cgroup *root; /* immutable */
 	struct epcg_list procs[EPCG__PROC_HASH_SIZE];
 };
 

@@ -35,8 +35,8 @@ static int read_stat(pid_t pid, char *state, int *ppid, unsigned *flags)
 	fclose(f);
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %c %d %*d %*d %*d %*d %u", state, ppid,
-			 flags) != 3)
+	if (!p ||
+	    sscanf(p + 1, " %c %d %*d %*d %*d %*d %u", state, ppid, flags) != 3)
 		return -ESRCH;
 	return 0;
 }

@@ -249,7 +249,7 @@ int epcg_cgroup_mkdir(struct epcg_cgroup *parent, const char *name,
 	err = -EINVAL;
 	if (!name_valid(name, len))
 		goto out_unlock;
-	err = -EEXIST;	/* a child or an interface file has the name */
+	err = -EEXIST; /* a child or an interface file has the name */
 	if (child_find(parent, name, len) || epcg_cgroup_file_lookup(name) >= 0)
 		goto out_unlock;
 	err = -ENOMEM;
@@ -317,8 +317,8 @@ static struct epcg_cgroup *next_pre(struct epcg_cgroup *pos,
 				    struct epcg_cgroup *root)
 {
 	if (!epcg_list_empty(&pos->children))
-		return epcg_list_first_entry(&pos->children,
-					     struct epcg_cgroup, sibling);
+		return epcg_list_first_entry(&pos->children, struct epcg_cgroup,
+					     sibling);
 	for (; pos != root; pos = pos->parent)
 		if (pos->sibling.next != &pos->parent->children)
 			return epcg_list_entry(pos->sibling.next,
@@ -599,7 +599,7 @@ int epcg__cgroup_procs_write(struct epcg_cgroup *dst, pid_t pid,
 	return 0;
 }
 
-/* ---- cgroup.subtree_control ----------------------------------------------- */
+/* ---- cgroup.subtree_control ---------------------------------------------- */
 
 /* Re-attach the tasks of every process in @cg's subtree. */
 static void subtree_rebind(struct epcg_cgroup *cg)
@@ -655,7 +655,7 @@ int epcg__cgroup_set_subtree_misc(struct epcg_cgroup *cg, bool enable)
 	return 0;
 }
 
-/* ---- tree ------------------------------------------------------------------ */
+/* ---- tree ---------------------------------------------------------------- */
 
 static void misc_notify(struct epcg_misc_cg *mcg, enum epcg_misc_file file,
 			void *data)
@@ -715,9 +715,8 @@ void epcg_cgroup_tree_destroy(struct epcg_cgroup_tree *t)
 	epcg_mutex_lock(&t->lock);
 	for (size_t i = 0; i < EPCG__PROC_HASH_SIZE; i++)
 		while (!epcg_list_empty(&t->procs[i]))
-			proc_free(epcg_list_first_entry(&t->procs[i],
-							struct epcg__proc,
-							in_hash));
+			proc_free(epcg_list_first_entry(
+				&t->procs[i], struct epcg__proc, in_hash));
 	while ((cg = deepest_last(t->root)) != t->root)
 		cg_unlink(cg);
 	epcg_mutex_unlock(&t->lock);

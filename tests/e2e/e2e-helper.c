@@ -19,15 +19,16 @@
  * Exit status 0 unless the helper itself was misused.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <limits.h>
-#include <stdint.h>
+
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -76,7 +77,8 @@ static int do_big(char **argv)
 static int do_open(char **argv)
 {
 	int flags = !strcmp(argv[3], "r") ? O_RDONLY :
-		    !strcmp(argv[3], "w") ? O_WRONLY : O_RDWR;
+		    !strcmp(argv[3], "w") ? O_WRONLY :
+					    O_RDWR;
 	int fd = open(argv[2], flags);
 
 	puts(fd < 0 ? name(errno) : "ok");
@@ -132,12 +134,13 @@ static int ctl_connect(const char *dir)
 		return -1;
 	for (const unsigned char *p = (const void *)canon; *p; p++)
 		h = (h ^ *p) * 0x100000001b3ull;
-	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
-		     "epcg/%016llx", (unsigned long long)h);
+	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "epcg/%016llx",
+		     (unsigned long long)h);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa,
-			      (socklen_t)(offsetof(struct sockaddr_un,
-						   sun_path) + 1 + n)) < 0)
+	if (fd < 0 ||
+	    connect(fd, (struct sockaddr *)&sa,
+		    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+				n)) < 0)
 		return -1;
 	return fd;
 }
@@ -166,8 +169,7 @@ static void raw(const char *dir, const void *buf, size_t len, bool hangup)
 	}
 	for (int i = 0; i < 4; i++)
 		rlen |= (uint32_t)hdr[i] << (8 * i);
-	if (rlen >= sizeof(reply) ||
-	    read(fd, reply, rlen) != (ssize_t)rlen) {
+	if (rlen >= sizeof(reply) || read(fd, reply, rlen) != (ssize_t)rlen) {
 		close(fd);
 		puts("badreply");
 		return;
@@ -184,10 +186,10 @@ static int do_abuse(const char *dir)
 	static const unsigned char bin[] = { 5, 0, 0, 0, 0, 1, 0xfe, 0, 7 };
 	static const unsigned char junk[] = { 4, 0, 0, 0, 'j', 'u', 'n', 'k' };
 
-	raw(dir, huge, sizeof(huge), false);	/* -7: E2BIG, then closed */
-	raw(dir, cut, sizeof(cut), true);	/* gone mid-request */
-	raw(dir, bin, sizeof(bin), false);	/* NUL inside: -22 */
-	raw(dir, junk, sizeof(junk), false);	/* unknown verb: -22 */
+	raw(dir, huge, sizeof(huge), false); /* -7: E2BIG, then closed */
+	raw(dir, cut, sizeof(cut), true); /* gone mid-request */
+	raw(dir, bin, sizeof(bin), false); /* NUL inside: -22 */
+	raw(dir, junk, sizeof(junk), false); /* unknown verb: -22 */
 	return 0;
 }
 

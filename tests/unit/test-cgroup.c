@@ -21,9 +21,13 @@ struct fake_proc {
 };
 
 static struct fake_proc procs[] = {
-	{ 1, 0, 1, false },	{ 100, 1, 100, false }, { 101, 100, 101, false },
-	{ 102, 101, 102, false }, { 103, 1, 103, false },
-	{ 104, 1, 104, false }, { 200, 1, 200, false },
+	{ 1, 0, 1, false },
+	{ 100, 1, 100, false },
+	{ 101, 100, 101, false },
+	{ 102, 101, 102, false },
+	{ 103, 1, 103, false },
+	{ 104, 1, 104, false },
+	{ 200, 1, 200, false },
 	{ 201, 200, 200, false }, /* a thread of 200 */
 	{ 2, 0, 2, true },
 };
@@ -62,8 +66,7 @@ static void fake_added(pid_t pid, void *data)
 	nr_added++;
 }
 
-static void fake_notify(const void *key, enum epcg_cgroup_file file,
-			void *data)
+static void fake_notify(const void *key, enum epcg_cgroup_file file, void *data)
 {
 	if (nr_notified < 64) {
 		notified_key[nr_notified] = key;
@@ -115,14 +118,15 @@ static int wr(struct epcg_cgroup *cg, enum epcg_cgroup_file f, const char *s)
 }
 
 /* Assert the content of @f of @cg. */
-#define ASSERT_SHOW(cg, f, want)                                          \
-	do {                                                              \
-		char *show__buf;                                            \
-		size_t show__len;                                           \
-		ASSERT_OK(epcg_cgroup_file_show(cg, f, &show__buf, &show__len)); \
-		ASSERT_EQ(show__len, strlen(show__buf));                      \
-		ASSERT_STREQ(show__buf, want);                              \
-		free(show__buf);                                            \
+#define ASSERT_SHOW(cg, f, want)                                               \
+	do {                                                                   \
+		char *show__buf;                                               \
+		size_t show__len;                                              \
+		ASSERT_OK(                                                     \
+			epcg_cgroup_file_show(cg, f, &show__buf, &show__len)); \
+		ASSERT_EQ(show__len, strlen(show__buf));                       \
+		ASSERT_STREQ(show__buf, want);                                 \
+		free(show__buf);                                               \
 	} while (0)
 
 #define F_CTRL EPCG_CGROUP_FILE_CONTROLLERS
@@ -134,14 +138,16 @@ static int wr(struct epcg_cgroup *cg, enum epcg_cgroup_file f, const char *s)
 #define F_CUR EPCG_CGROUP_FILE_MISC_CURRENT
 #define SGX EPCG_MISC_RES_SGX_EPC
 
-/* ---- T1: files ------------------------------------------------------------ */
+/* ---- T1: files ----------------------------------------------------------- */
 
 TEST(file_names_and_modes)
 {
 	static const char *const names[] = {
-		"cgroup.controllers", "cgroup.events", "cgroup.procs",
-		"cgroup.subtree_control", "cgroup.type", "misc.capacity",
-		"misc.current", "misc.peak", "misc.max", "misc.events",
+		"cgroup.controllers", "cgroup.events",
+		"cgroup.procs",	      "cgroup.subtree_control",
+		"cgroup.type",	      "misc.capacity",
+		"misc.current",	      "misc.peak",
+		"misc.max",	      "misc.events",
 		"misc.events.local",
 	};
 
@@ -171,13 +177,13 @@ TEST(root_files)
 	ASSERT_TRUE(epcg_cgroup_file_exists(root, F_SUBTREE));
 	ASSERT_FALSE(epcg_cgroup_file_exists(root, F_EVENTS));
 	ASSERT_FALSE(epcg_cgroup_file_exists(root, F_TYPE));
-	ASSERT_TRUE(epcg_cgroup_file_exists(root,
-					    EPCG_CGROUP_FILE_MISC_CAPACITY));
+	ASSERT_TRUE(
+		epcg_cgroup_file_exists(root, EPCG_CGROUP_FILE_MISC_CAPACITY));
 	ASSERT_TRUE(epcg_cgroup_file_exists(root, F_CUR));
 	ASSERT_TRUE(epcg_cgroup_file_exists(root, EPCG_CGROUP_FILE_MISC_PEAK));
 	ASSERT_FALSE(epcg_cgroup_file_exists(root, F_MAX));
-	ASSERT_FALSE(epcg_cgroup_file_exists(root,
-					     EPCG_CGROUP_FILE_MISC_EVENTS));
+	ASSERT_FALSE(
+		epcg_cgroup_file_exists(root, EPCG_CGROUP_FILE_MISC_EVENTS));
 	ASSERT_SHOW(root, F_CTRL, "misc\n");
 	ASSERT_SHOW(root, F_SUBTREE, "");
 	ASSERT_SHOW(root, F_PROCS, "");
@@ -206,8 +212,8 @@ TEST(child_files_follow_parent_subtree_control)
 	ASSERT_SHOW(a, F_MAX, "sgx_epc max\n");
 	ASSERT_SHOW(a, F_CUR, "sgx_epc 0\n");
 	ASSERT_SHOW(a, EPCG_CGROUP_FILE_MISC_EVENTS, "sgx_epc.max 0\n");
-	ASSERT_FALSE(epcg_cgroup_file_exists(a,
-					     EPCG_CGROUP_FILE_MISC_CAPACITY));
+	ASSERT_FALSE(
+		epcg_cgroup_file_exists(a, EPCG_CGROUP_FILE_MISC_CAPACITY));
 	/* A cgroup made after enabling gets misc state too. */
 	b = mk(root, "b");
 	ASSERT_SHOW(b, F_MAX, "sgx_epc max\n");
@@ -238,7 +244,7 @@ TEST(directory_listing_and_lookup)
 	a = mk(root, "a");
 	b = mk(a, "b");
 	ASSERT_OK(epcg_cgroup_for_each_entry(root, count_entry, n));
-	ASSERT_EQ(n[0], 6);	/* 3 core + capacity, current, peak */
+	ASSERT_EQ(n[0], 6); /* 3 core + capacity, current, peak */
 	ASSERT_EQ(n[1], 1);
 	ASSERT_OK(epcg_cgroup_lookup(t, "/a//b/", &x));
 	ASSERT_TRUE(x == b);
@@ -337,7 +343,8 @@ TEST(rmdir_busy_with_children_or_processes)
 	ASSERT_ERR(epcg_cgroup_file_show(b, F_PROCS, &buf, &len), ENODEV);
 	ASSERT_ERR(wr(b, F_PROCS, "0"), ENODEV);
 	ASSERT_ERR(epcg_cgroup_file_open(b, F_PROCS, EPCG_CGROUP_READ,
-					 &root_cred), ENODEV);
+					 &root_cred),
+		   ENODEV);
 	ASSERT_ERR(epcg_cgroup_mkdir(b, "c", &root_cred, NULL), ENODEV);
 	ASSERT_NULL(epcg_cgroup_misc_get(b));
 	ASSERT_OK(epcg_cgroup_mkdir(root, "a", &root_cred, NULL));
@@ -370,17 +377,17 @@ TEST(rmdir_with_charges_leaves_dying_misc)
 	teardown();
 }
 
-/* ---- T2: cgroup.subtree_control ------------------------------------------- */
+/* ---- T2: cgroup.subtree_control ------------------------------------------ */
 
 TEST(subtree_control_tokens)
 {
 	setup();
 	ASSERT_OK(wr(root, F_SUBTREE, "+misc"));
 	ASSERT_SHOW(root, F_SUBTREE, "misc\n");
-	ASSERT_OK(wr(root, F_SUBTREE, "+misc\n"));	/* already on: no-op */
+	ASSERT_OK(wr(root, F_SUBTREE, "+misc\n")); /* already on: no-op */
 	ASSERT_OK(wr(root, F_SUBTREE, "  -misc  +misc  -misc \n"));
-	ASSERT_SHOW(root, F_SUBTREE, "");	/* the last token wins */
-	ASSERT_OK(wr(root, F_SUBTREE, "-misc"));	/* already off: no-op */
+	ASSERT_SHOW(root, F_SUBTREE, ""); /* the last token wins */
+	ASSERT_OK(wr(root, F_SUBTREE, "-misc")); /* already off: no-op */
 	ASSERT_OK(wr(root, F_SUBTREE, "   "));
 	ASSERT_ERR(wr(root, F_SUBTREE, "misc"), EINVAL);
 	ASSERT_ERR(wr(root, F_SUBTREE, "+cpu"), EINVAL);
@@ -402,7 +409,7 @@ TEST(subtree_control_enoent_when_not_available)
 	a = mk(root, "a");
 	b = mk(a, "b");
 	ASSERT_ERR(wr(a, F_SUBTREE, "+misc"), ENOENT);
-	ASSERT_OK(wr(a, F_SUBTREE, "-misc"));	/* not enabled: no-op */
+	ASSERT_OK(wr(a, F_SUBTREE, "-misc")); /* not enabled: no-op */
 	ASSERT_OK(wr(root, F_SUBTREE, "+misc"));
 	ASSERT_OK(wr(a, F_SUBTREE, "+misc"));
 	ASSERT_SHOW(b, F_CTRL, "misc\n");
@@ -488,7 +495,7 @@ TEST(reenable_starts_from_defaults_charges_stay)
 	teardown();
 }
 
-/* ---- T3: cgroup.procs -------------------------------------------------------- */
+/* ---- T3: cgroup.procs ---------------------------------------------------- */
 
 TEST(procs_write_and_read)
 {
@@ -502,8 +509,8 @@ TEST(procs_write_and_read)
 	c.pid = 100;
 	ASSERT_OK(epcg_cgroup_file_write(a, F_PROCS, "0", 1, &c));
 	ASSERT_SHOW(a, F_PROCS, "100\n103\n104\n");
-	ASSERT_OK(wr(a, F_PROCS, "0x64"));	/* 100 again, C base */
-	ASSERT_OK(wr(a, F_PROCS, "0310"));	/* octal 200 */
+	ASSERT_OK(wr(a, F_PROCS, "0x64")); /* 100 again, C base */
+	ASSERT_OK(wr(a, F_PROCS, "0310")); /* octal 200 */
 	ASSERT_SHOW(a, F_PROCS, "100\n103\n104\n200\n");
 	/* A thread id moves its whole process. */
 	ASSERT_OK(wr(root, F_PROCS, "201"));
@@ -519,8 +526,9 @@ TEST(procs_write_and_read)
 TEST(procs_write_errors_change_nothing)
 {
 	static const char *const bad[] = {
-		"abc", "-1", "1 2", "100\n101", "12abc", "", " ", "+", "0x",
-		"08", "99999999999", "2147483648", "1.0", "\t-5\n",
+		"abc", "-1",	 "1 2", "100\n101", "12abc",	   "",
+		" ",   "+",	 "0x",	"08",	    "99999999999", "2147483648",
+		"1.0", "\t-5\n",
 	};
 	struct epcg_cgroup *a;
 
@@ -531,12 +539,12 @@ TEST(procs_write_errors_change_nothing)
 		int r = wr(a, F_PROCS, bad[i]);
 
 		if (!*bad[i])
-			ASSERT_EQ(r, 0);	/* 0 bytes: nothing to do */
+			ASSERT_EQ(r, 0); /* 0 bytes: nothing to do */
 		else
 			ASSERT_ERR(r, EINVAL);
 	}
 	ASSERT_ERR(wr(a, F_PROCS, "4242"), ESRCH);
-	ASSERT_ERR(wr(a, F_PROCS, "2"), EINVAL);	/* kernel thread */
+	ASSERT_ERR(wr(a, F_PROCS, "2"), EINVAL); /* kernel thread */
 	ASSERT_SHOW(a, F_PROCS, "104\n");
 	ASSERT_SHOW(root, F_PROCS, "");
 	epcg_cgroup_put(a);
@@ -555,7 +563,7 @@ TEST(procs_ebusy_into_cgroup_with_misc_enabled)
 	ASSERT_ERR(wr(a, F_PROCS, "104"), EBUSY);
 	ASSERT_SHOW(a, F_PROCS, "");
 	ASSERT_OK(wr(b, F_PROCS, "104"));
-	ASSERT_OK(wr(root, F_PROCS, "104"));	/* root: always */
+	ASSERT_OK(wr(root, F_PROCS, "104")); /* root: always */
 	ASSERT_SHOW(root, F_PROCS, "104\n");
 	epcg_cgroup_put(a);
 	epcg_cgroup_put(b);
@@ -580,8 +588,7 @@ TEST(procs_common_ancestor_permission)
 	/* Within the delegated subtree the delegatee may move it. */
 	ASSERT_OK(epcg_cgroup_file_write(y, F_PROCS, "103", 3, &u));
 	ASSERT_SHOW(y, F_PROCS, "103\n");
-	ASSERT_ERR(epcg_cgroup_file_write(root, F_PROCS, "103", 3, &u),
-		   EACCES);
+	ASSERT_ERR(epcg_cgroup_file_write(root, F_PROCS, "103", 3, &u), EACCES);
 	epcg_cgroup_put(d);
 	epcg_cgroup_put(x);
 	epcg_cgroup_put(y);
@@ -599,25 +606,28 @@ TEST(open_permissions)
 		int want = epcg_cgroup_file_mode(f) & 0200 ? 0 : -EACCES;
 
 		if (!epcg_cgroup_file_exists(a, f)) {
-			ASSERT_ERR(epcg_cgroup_file_open(a, f,
-							 EPCG_CGROUP_READ,
-							 &root_cred), ENOENT);
+			ASSERT_ERR(epcg_cgroup_file_open(a, f, EPCG_CGROUP_READ,
+							 &root_cred),
+				   ENOENT);
 			continue;
 		}
 		ASSERT_OK(epcg_cgroup_file_open(a, f, EPCG_CGROUP_READ,
 						&user_cred));
 		/* A read-only file refuses writers, even uid 0. */
 		ASSERT_EQ(epcg_cgroup_file_open(a, f, EPCG_CGROUP_WRITE,
-						&root_cred), want);
+						&root_cred),
+			  want);
 		ASSERT_EQ(epcg_cgroup_file_open(a, f, EPCG_CGROUP_READ_WRITE,
-						&root_cred), want);
+						&root_cred),
+			  want);
 		if (!want)
-			ASSERT_ERR(epcg_cgroup_file_open(a, f,
-							 EPCG_CGROUP_WRITE,
-							 &user_cred), EACCES);
+			ASSERT_ERR(epcg_cgroup_file_open(
+					   a, f, EPCG_CGROUP_WRITE, &user_cred),
+				   EACCES);
 	}
 	ASSERT_ERR(epcg_cgroup_file_open(a, EPCG_CGROUP_FILE_NR,
-					 EPCG_CGROUP_READ, &root_cred), EINVAL);
+					 EPCG_CGROUP_READ, &root_cred),
+		   EINVAL);
 	/* Writing a read-only file anyway (chmod on a real host): EINVAL. */
 	ASSERT_ERR(wr(a, F_CTRL, "misc"), EINVAL);
 	ASSERT_ERR(wr(a, F_EVENTS, "populated 1"), EINVAL);
@@ -634,9 +644,11 @@ TEST(write_size_limits_and_type)
 	a = mk(root, "a");
 	memset(big, ' ', sizeof(big));
 	ASSERT_ERR(epcg_cgroup_file_write(a, F_PROCS, big, sizeof(big),
-					  &root_cred), E2BIG);
+					  &root_cred),
+		   E2BIG);
 	ASSERT_ERR(epcg_cgroup_file_write(root, F_SUBTREE, big, sizeof(big),
-					  &root_cred), E2BIG);
+					  &root_cred),
+		   E2BIG);
 	ASSERT_OK(epcg_cgroup_file_write(root, F_SUBTREE, big, sizeof(big) - 1,
 					 &root_cred));
 	ASSERT_OK(epcg_cgroup_file_write(a, F_PROCS, "", 0, &root_cred));
@@ -659,12 +671,13 @@ TEST(misc_max_write_through_tree)
 	ASSERT_SHOW(a, F_MAX, "sgx_epc 4096\n");
 	ASSERT_ERR(wr(a, F_MAX, "sgx_epc 1\nsgx_epc 2"), EINVAL);
 	ASSERT_ERR(wr(a, F_MAX, "sgx_epc"), EINVAL);
-	ASSERT_ERR(wr(a, F_MAX, "sev 1"), EINVAL);	/* capacity 0 */
+	ASSERT_ERR(wr(a, F_MAX, "sev 1"), EINVAL); /* capacity 0 */
 	ASSERT_ERR(wr(a, F_MAX, "sgx_epc 18446744073709551616"), ERANGE);
 	ASSERT_ERR(wr(a, F_MAX, "sgx_epc -1"), EINVAL);
 	memset(big, ' ', sizeof(big));
 	ASSERT_ERR(epcg_cgroup_file_write(a, F_MAX, big, sizeof(big),
-					  &root_cred), E2BIG);
+					  &root_cred),
+		   E2BIG);
 	ASSERT_SHOW(a, F_MAX, "sgx_epc 4096\n");
 	ASSERT_OK(wr(a, F_MAX, "sgx_epc 18446744073709551615"));
 	ASSERT_SHOW(a, F_MAX, "sgx_epc max\n");
@@ -683,7 +696,7 @@ TEST(fork_inheritance)
 	a = mk(root, "a");
 	ASSERT_OK(wr(a, F_PROCS, "100"));
 	added = nr_added;
-	ASSERT_OK(epcg_cgroup_proc_cgroup(t, 102, &x));	/* grandchild */
+	ASSERT_OK(epcg_cgroup_proc_cgroup(t, 102, &x)); /* grandchild */
 	ASSERT_TRUE(x == a);
 	epcg_cgroup_put(x);
 	ASSERT_EQ(nr_added, added + 1);
@@ -868,10 +881,11 @@ TEST(create_invalid_and_destroy_with_leftovers)
 
 	setup();
 	no_lookup.pid_lookup = NULL;
-	ASSERT_ERR(epcg_cgroup_tree_create(m, &no_lookup, NULL, &root_cred,
-					   &t), EINVAL);
+	ASSERT_ERR(epcg_cgroup_tree_create(m, &no_lookup, NULL, &root_cred, &t),
+		   EINVAL);
 	ASSERT_ERR(epcg_cgroup_tree_create(NULL, &fake_ops, NULL, &root_cred,
-					   &t), EINVAL);
+					   &t),
+		   EINVAL);
 	ASSERT_ERR(epcg_cgroup_lookup(t, NULL, &a), EINVAL);
 	/* Destroy removes cgroups, processes and misc state bottom-up. */
 	a = mk(root, "a");
