@@ -64,10 +64,13 @@ struct epcg_misc_cg;	/* one cgroup's misc state (the kernel's css) */
  *	fails the cgroup's creation (already-run @alloc calls are undone
  *	with @free).
  * @free: called when the cgroup's last reference is dropped, for each
- *	resource whose @alloc succeeded.
+ *	resource whose @alloc succeeded.  The cgroup is still in the tree
+ *	(refcount 0) while @free runs, so a walk can still step off it.
  *
- * Both run with no controller lock held and may call any epcg_misc_*()
- * function except creating or freeing cgroups.
+ * Both run without the tree lock and may call any epcg_misc_*() function
+ * except creating or freeing cgroups; the root's (run by
+ * epcg_misc_set_capacity() and epcg_misc_set_res_ops()) must not call
+ * those two either.
  */
 struct epcg_misc_res_ops {
 	int (*alloc)(struct epcg_misc_cg *cg, void *data);
@@ -117,11 +120,14 @@ struct epcg_misc_cg *epcg_misc_root(struct epcg_misc *m);
  * @ops: the callbacks (static storage), or NULL to unregister.
  * @data: passed to the callbacks.
  *
- * Call before any cgroup other than the root exists; the root's @alloc is
- * run by epcg_misc_set_capacity() when the capacity first becomes > 0.
+ * Call before any cgroup other than the root exists.  The root's @alloc
+ * runs as soon as @ops are registered and the capacity is > 0: here if the
+ * capacity already is, else in epcg_misc_set_capacity().  Replacing ops
+ * first runs the old @free on the root's state.
  *
  * Context: no concurrent cgroup creation.
- * Return: 0; -EINVAL for an invalid @res; -EBUSY if non-root cgroups exist.
+ * Return: 0; -EINVAL for an invalid @res; -EBUSY if non-root cgroups exist;
+ * the root's @alloc error (@ops stay registered, the root unallocated).
  */
 int epcg_misc_set_res_ops(struct epcg_misc *m, enum epcg_misc_res res,
 			  const struct epcg_misc_res_ops *ops, void *data);
@@ -136,7 +142,8 @@ int epcg_misc_set_res_ops(struct epcg_misc *m, enum epcg_misc_res res,
  *
  * Context: any thread.
  * Return: 0; -EINVAL for an invalid @res; the root's @alloc callback's
- * error if the capacity first became > 0 and it failed (capacity stays 0).
+ * error if it had to run (see epcg_misc_set_res_ops()) and failed; the
+ * capacity is then unchanged.
  */
 int epcg_misc_set_capacity(struct epcg_misc *m, enum epcg_misc_res res,
 			   uint64_t capacity);
