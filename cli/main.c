@@ -32,8 +32,11 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2)
-		return cmd_run(1, (char *[]){ "run", NULL });
+	if (argc < 2) {
+		char run[] = "run";
+
+		return cmd_run(1, (char *[]){ run, NULL });
+	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;
