@@ -8,8 +8,13 @@
 #include <epcg/cgroup.h>
 #include <epcg/exec.h>
 #include <epcg/misc.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "test.h"
+#include "util/atomic.h"
 
 #define EPC (1024ull * 4096)
 
@@ -897,6 +902,54 @@ TEST(create_invalid_and_destroy_with_leftovers)
 	teardown();
 }
 
+/* ---- the live /proc callbacks ----------------------------------------------- */
+
+static epcg_atomic(int) thread_tid;
+static epcg_atomic(int) thread_done;
+
+static void *record_tid(void *arg)
+{
+	epcg_atomic_store_release(&thread_tid, (int)syscall(SYS_gettid));
+	/* Stay alive until the test has looked the thread up. */
+	while (!epcg_atomic_load_acquire(&thread_done))
+		usleep(1000);
+	return NULL;
+}
+
+TEST(live_proc_callbacks)
+{
+	pthread_t th;
+	pid_t child, tid = 0;
+
+	ASSERT_EQ(epcg_cgroup_proc_lookup_live(getpid(), NULL), getpid());
+	ASSERT_EQ(epcg_cgroup_proc_parent_live(getpid(), NULL), getppid());
+	ASSERT_ERR(epcg_cgroup_proc_lookup_live(0, NULL), ESRCH);
+	ASSERT_ERR(epcg_cgroup_proc_lookup_live(-5, NULL), ESRCH);
+	ASSERT_ERR(epcg_cgroup_proc_parent_live(0, NULL), ESRCH);
+	/* A thread id names its process. */
+	ASSERT_EQ(pthread_create(&th, NULL, record_tid, NULL), 0);
+	while (!(tid = epcg_atomic_load_acquire(&thread_tid)))
+		usleep(1000);
+	ASSERT_NE(tid, getpid());
+	ASSERT_EQ(epcg_cgroup_proc_lookup_live(tid, NULL), getpid());
+	epcg_atomic_store_release(&thread_done, 1);
+	pthread_join(th, NULL);
+	/* A zombie is no live process; a reaped one does not exist. */
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	ASSERT_TRUE(child > 0);
+	for (int i = 0; i < 2000; i++) {
+		if (epcg_cgroup_proc_lookup_live(child, NULL) == -ESRCH)
+			break;
+		usleep(1000);
+	}
+	ASSERT_ERR(epcg_cgroup_proc_lookup_live(child, NULL), ESRCH);
+	ASSERT_EQ(epcg_cgroup_proc_parent_live(child, NULL), getpid());
+	ASSERT_EQ(waitpid(child, NULL, 0), child);
+	ASSERT_ERR(epcg_cgroup_proc_parent_live(child, NULL), ESRCH);
+}
+
 static const struct epcg_test tests[] = {
 	TEST_ENTRY(file_names_and_modes),
 	TEST_ENTRY(root_files),
@@ -924,5 +977,6 @@ static const struct epcg_test tests[] = {
 	TEST_ENTRY(populated_and_notifications),
 	TEST_ENTRY(misc_events_notify_with_poll_key),
 	TEST_ENTRY(create_invalid_and_destroy_with_leftovers),
+	TEST_ENTRY(live_proc_callbacks),
 };
 TEST_MAIN(tests)
