@@ -72,9 +72,13 @@ int epcg_sgx_policy_lookup(const char *name);
  * @cfg: the configuration.
  * @ret: the machine.
  *
+ * Create the machine before any non-root cgroup of @m: every cgroup needs
+ * the EPC cgroup's state, which is made when the cgroup is created.
+ *
  * Context: any thread; one machine per misc controller.
- * Return: 0; -EINVAL for a bad configuration or NULL argument; -ENOMEM;
- * -EIO if no paging key could be had.
+ * Return: 0; -EINVAL for a bad configuration or NULL argument; -EBUSY if
+ * @m already has non-root cgroups; -ENOMEM; -EIO if no paging key could
+ * be had.
  */
 int epcg_sgx_create(struct epcg_misc *m, struct epcg_exec *ex,
 		    const struct epcg_sgx_config *cfg, struct epcg_sgx **ret);
@@ -83,11 +87,46 @@ int epcg_sgx_create(struct epcg_misc *m, struct epcg_exec *ex,
  * epcg_sgx_destroy() - stop ksgxd and the reclaim work, free the machine.
  * @sgx: the machine, may be NULL.
  *
- * Every enclave must have been released.
+ * Every enclave and guest page must have been released and every
+ * non-root cgroup of the misc controller freed; otherwise the machine is
+ * reported once and leaked rather than freed under its users.
  *
  * Context: no other thread uses @sgx.
  */
 void epcg_sgx_destroy(struct epcg_sgx *sgx);
+
+/**
+ * epcg_sgx_vepc_alloc() - an EPC page for a guest's virtual EPC, on behalf
+ * of the current task (a guest fault).
+ * @sgx: the machine.
+ * @owner: recorded in the page.
+ * @ret: the page.
+ *
+ * Charged to the current task's cgroup like any EPC page (E1), but never
+ * reclaimable by the host: it is on no LRU, and it only counts against
+ * the cgroup's limit until freed.  The allocation never reclaims (a guest
+ * fault may not wait): at a limit with reclaimable pages in the cgroup's
+ * subtree it queues the cgroup's async reclaim and fails with -EBUSY, and
+ * the fault is retried; with nothing reclaimable (or a signal pending, as
+ * in the kernel's guest fault path) the guest gets SIGBUS.
+ *
+ * Context: any thread.
+ * Return: 0; -EINVAL for NULL arguments; -EBUSY (retry the fault later);
+ * -EFAULT (deliver SIGBUS; counted in the cgroup's and the machine's
+ * sigbus counters).
+ */
+int epcg_sgx_vepc_alloc(struct epcg_sgx *sgx, void *owner,
+			struct epcg_epc_page **ret);
+
+/**
+ * epcg_sgx_vepc_free() - free a page of epcg_sgx_vepc_alloc() and
+ * uncharge its cgroup.
+ * @sgx: the machine.
+ * @page: the page, may be NULL.
+ *
+ * Context: any thread.
+ */
+void epcg_sgx_vepc_free(struct epcg_sgx *sgx, struct epcg_epc_page *page);
 
 /** epcg_sgx_epc() - the machine's EPC. */
 struct epcg_epc *epcg_sgx_epc(const struct epcg_sgx *sgx);

@@ -102,6 +102,17 @@ struct epcg_sgx_counters {
 	epcg_atomic(uint64_t) paging_ns;
 };
 
+static inline void epcg__sgx_counters_init(struct epcg_sgx_counters *c)
+{
+	epcg_atomic_init(&c->ewb, 0);
+	epcg_atomic_init(&c->eldu, 0);
+	epcg_atomic_init(&c->faults, 0);
+	epcg_atomic_init(&c->reclaim_scans, 0);
+	epcg_atomic_init(&c->enomem, 0);
+	epcg_atomic_init(&c->sigbus, 0);
+	epcg_atomic_init(&c->paging_ns, 0);
+}
+
 /**
  * struct epcg_sgx_cgroup - the EPC cgroup state of one misc cgroup, hung
  * off it as the sgx_epc resource's private pointer (the series'
@@ -109,20 +120,36 @@ struct epcg_sgx_counters {
  * @sgx: the machine (immutable).
  * @cg: the misc cgroup (immutable; no reference: this object lives
  *	exactly as long as the misc cgroup).
+ * @parent: the parent's state, NULL for the root (immutable; alive as
+ *	long as this one, since a misc cgroup pins its parent).
  * @lru: reclaimable pages charged to this cgroup.
+ * @nr_busy: how many cgroups of this subtree (this one included) have a
+ *	non-empty LRU.  Changed with an atomic add by the cgroup whose LRU
+ *	went empty <-> non-empty, under that LRU's lock, at every level up
+ *	to the root; read without locks.  0 answers "is anything
+ *	reclaimable below here?" in O(1) (the kernel walks the subtree).
  * @reclaim_work: async reclaim (E7), on the shared worker pool.
  * @next_lock: guards @next_cg.
  * @next_cg: round-robin cursor for reclaim rooted here (E6); starts at
  *	@cg itself; holds no reference (fixed up when a cgroup is freed).
+ * @put_link: on the machine's deferred-put list; @sgx->put_lock.
+ * @nr_puts: references to put from the deferred-put work; @sgx->put_lock.
+ * @check_pages, @check_sub, @check_busy: scratch of epcg_sgx_check();
+ *	@sgx->check_lock.
  * @stats: counters (X1).
  */
 struct epcg_sgx_cgroup {
 	struct epcg_sgx *sgx;
 	struct epcg_misc_cg *cg;
+	struct epcg_sgx_cgroup *parent;
 	struct epcg_lru lru;
+	epcg_atomic(uint64_t) nr_busy;
 	struct epcg_work reclaim_work;
 	struct epcg_mutex next_lock;
 	struct epcg_misc_cg *next_cg;
+	struct epcg_list put_link;
+	unsigned long nr_puts;
+	uint64_t check_pages, check_sub, check_busy;
 	struct epcg_sgx_counters stats;
 };
 
@@ -134,6 +161,11 @@ struct epcg_sgx_cgroup {
  * @rops: owner operations of enclave pages (set by the enclave layer).
  * @root_cg: the root cgroup's EPC cgroup state.
  * @ksgxd: the global reclaimer thread.
+ * @put_lock: guards @put_list and every cgroup's @put_link and @nr_puts.
+ * @put_list: cgroups with references waiting to be put by @put_work.
+ * @put_work: puts them, from a context where freeing a cgroup is safe
+ *	(see "Freeing a cgroup" in cgroup.c).
+ * @check_lock: serializes epcg_sgx_check() (its per-cgroup scratch).
  * @stats: machine totals (X1).
  */
 struct epcg_sgx {
@@ -145,6 +177,10 @@ struct epcg_sgx {
 	const struct epcg_reclaim_ops *rops;
 	struct epcg_sgx_cgroup *root_cg;
 	struct epcg_kthread *ksgxd;
+	struct epcg_mutex put_lock;
+	struct epcg_list put_list;
+	struct epcg_work put_work;
+	struct epcg_mutex check_lock;
 	struct epcg_sgx_counters stats;
 };
 
@@ -185,9 +221,17 @@ void epcg__sgx_ksgxd_maybe_wake(struct epcg_sgx *sgx);
 
 /* ---- cgroup.c ---- */
 
-/* Register the sgx_epc resource callbacks and set up the root's state. */
+/*
+ * Register the sgx_epc resource callbacks and set up the root's state; the
+ * EPC (the capacity) must exist and no non-root cgroup yet.  Return: 0;
+ * -EINVAL if the capacity is 0; -EBUSY if non-root cgroups exist; -ENOMEM.
+ */
 int epcg__sgx_cgroup_init(struct epcg_sgx *sgx);
-void epcg__sgx_cgroup_finish(struct epcg_sgx *sgx);
+/*
+ * Undo it, after running pending deferred puts.  Return: 0; -EBUSY if
+ * non-root cgroups still exist (their state then stays registered).
+ */
+int epcg__sgx_cgroup_finish(struct epcg_sgx *sgx);
 /* The EPC cgroup state of @cg (never NULL once capacity was set). */
 struct epcg_sgx_cgroup *epcg__sgx_cgroup_of(const struct epcg_misc_cg *cg);
 /* The E3/E4 charge loop; on success *ret_cg holds a reference. */
@@ -204,5 +248,14 @@ unsigned epcg__sgx_cgroup_reclaim_pages(struct epcg_sgx *sgx,
 					unsigned nr_to_scan);
 /* E10: direct reclaim before EDMM reloads. */
 void epcg__sgx_reclaim_direct(struct epcg_sgx *sgx);
+/*
+ * E7: whether @sgx_cg's subtree has reclaimable pages and its usage is at
+ * or above its threshold (the tightest limit on its path to the root, less
+ * the EPCG_SGX_CG_MIN_FREE_PAGE headroom above EPCG_SGX_CG_LOW_LIMIT).
+ */
+bool epcg__sgx_cgroup_should_reclaim(struct epcg_sgx_cgroup *sgx_cg);
+/* Put @cg's reference later, from the machine's put work (see cgroup.c). */
+void epcg__sgx_cgroup_put_deferred(struct epcg_sgx *sgx,
+				   struct epcg_misc_cg *cg);
 
 #endif
