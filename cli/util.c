@@ -83,6 +83,8 @@ const char *cli_errno_name(int err)
 		{ EINVAL, "EINVAL" },	{ ENOSPC, "ENOSPC" }, { ERANGE, "ERANGE" },
 		{ ENOTEMPTY, "ENOTEMPTY" }, { ENOTCONN, "ENOTCONN" },
 		{ ECONNREFUSED, "ECONNREFUSED" }, { 512, "ERESTARTSYS" },
+		{ EOPNOTSUPP, "EOPNOTSUPP" }, { ENODEV, "ENODEV" },
+		{ ETIMEDOUT, "ETIMEDOUT" }, { ECONNRESET, "ECONNRESET" },
 	};
 	int e = err < 0 ? -err : err;
 

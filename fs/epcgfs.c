@@ -158,7 +158,9 @@ int epcgfs_main(const struct epcgfs_options *o)
 		fprintf(stderr, "epcg: mount: threads: %s\n", strerror(-err));
 		goto out_signals;
 	}
-	rc = fuse_loop_mt(f, 0) ? 1 : 0;
+	/* A signal that ended the loop is a clean exit (its number comes back). */
+	err = fuse_loop_mt(f, 0);
+	rc = err < 0 ? 1 : 0;
 
 out_signals:
 	fuse_remove_signal_handlers(fuse_get_session(f));

@@ -109,4 +109,22 @@ check "epcg umount" "$EPCG" umount "$MNT"
 check_fails "the tree is gone" 1 test -e "$MNT/cgroup.procs"
 check_eq "the daemon is gone" "ECONNREFUSED 1" \
 	"$(err "$EPCG" misc charge "$MNT" sgx_epc 4096)"
+# ---- the daemon's lifetime ---------------------------------------------------------
+M2=$(mktemp -d "${TMPDIR:-/tmp}/epcg-e2e.XXXXXX")
+"$EPCG" mount -f "$M2" 2>/dev/null &
+dpid=$!
+for _ in $(seq 100); do [ -e "$M2/cgroup.procs" ] && break; sleep 0.05; done
+check "a foreground mount serves the tree" test -e "$M2/cgroup.procs"
+check_eq "a second mount of the same directory fails" "1" \
+	"$("$EPCG" mount "$M2" >/dev/null 2>&1; echo $?)"
+check_eq "hooks are off without --test-hooks: EOPNOTSUPP" "EOPNOTSUPP 1" \
+	"$(err "$EPCG" misc capacity "$M2" sev 1)"
+kill -TERM "$dpid"
+wait "$dpid"
+check_eq "SIGTERM: the daemon exits 0" "0" "$?"
+check_fails "and the tree is unmounted" 1 test -e "$M2/cgroup.procs"
+fusermount3 -u "$M2" 2>/dev/null
+rmdir "$M2"
+check_eq "mount of a missing directory fails" "1" \
+	"$("$EPCG" mount /nonexistent/dir >/dev/null 2>&1; echo $?)"
 finish

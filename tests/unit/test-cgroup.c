@@ -902,7 +902,7 @@ TEST(create_invalid_and_destroy_with_leftovers)
 	teardown();
 }
 
-/* ---- the live /proc callbacks ----------------------------------------------- */
+/* ---- the live /proc callbacks ------------------------------------------ */
 
 static epcg_atomic(int) thread_tid;
 static epcg_atomic(int) thread_done;
