@@ -23,7 +23,7 @@
 
 #include "cli.h"
 
-#define MIB (1024ull * 1024ull)
+#define MIB ((uint64_t)1024 * 1024)
 
 struct tenant {
 	const char *parent;	/* NULL: child of the root */
@@ -37,17 +37,20 @@ struct tenant {
 };
 
 static struct tenant default_tenants[] = {
-	{ NULL, "tenants", 96 * MIB, 0 },
-	{ "tenants", "fits", 32 * MIB, 24 * MIB },
-	{ "tenants", "limited", 16 * MIB, 32 * MIB },
-	{ "tenants", "greedy", EPCG_MISC_MAX, 64 * MIB },
+	{ .name = "tenants", .max = 96 * MIB },
+	{ .parent = "tenants", .name = "fits", .max = 32 * MIB,
+	  .demand = 24 * MIB },
+	{ .parent = "tenants", .name = "limited", .max = 16 * MIB,
+	  .demand = 32 * MIB },
+	{ .parent = "tenants", .name = "greedy", .max = EPCG_MISC_MAX,
+	  .demand = 64 * MIB },
 };
 
 static const struct option run_options[] = {
 	{ "epc", required_argument, NULL, 'e' },
 	{ "sections", required_argument, NULL, 's' },
 	{ "help", no_argument, NULL, 'h' },
-	{ 0 },
+	{ NULL, 0, NULL, 0 },
 };
 
 static void run_usage(FILE *f)

@@ -10,9 +10,10 @@
  * C-style unsigned number), and only then the capacity.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <inttypes.h>
 
 #include "misc-internal.h"
 
@@ -123,7 +124,8 @@ int epcg_misc_file_show(const struct epcg_misc_cg *cg, enum epcg_misc_file file,
 				     epcg_misc_res_name(i));
 		else
 			n = snprintf(tmp + len, sizeof(tmp) - len,
-				     "%s%s %" PRIu64 "\n", epcg_misc_res_name(i),
+				     "%s%s %" PRIu64 "\n",
+				     epcg_misc_res_name(i),
 				     events ? ".max" : "", v);
 		/* Cannot happen: the buffer fits every resource's line. */
 		if (n < 0 || (size_t)n >= sizeof(tmp) - len)

@@ -3,22 +3,22 @@
  * The misc controller's private structures, shared by misc.c (controller,
  * tree, charging) and misc-file.c (interface files), and visible to tests.
  *
- * Synchronization table (what guards each kind of field):
+ * Synchronization table (what guards each field):
  *
- *	field				write				read
- *	-----------------------------	-----------------------------	---------
- *	counters (usage, max, ...)	atomic, no lock			atomic
- *	epcg_misc.capacity[]		atomic (set_capacity)		atomic
- *	parent, misc, depth, name	immutable after create		any
- *	refcount			atomic				atomic
- *	dying				tree_lock			atomic
- *	children, sibling		tree_lock			tree_lock
- *	nr_cgroups			tree_lock			tree_lock
- *	res_ops[], res_data[]		ops_lock + tree_lock, only	see field
- *					while no non-root cgroup exists
- *	root's alloced mask		ops_lock			ops_lock
- *	non-root alloced mask		immutable after create		any
- *	priv[]				atomic (provider's own rule)	atomic
+ *   field                     written                       read
+ *   ------------------------  ----------------------------  -----------
+ *   counters (usage, max...)  atomic, no lock               atomic
+ *   epcg_misc.capacity[]      atomic (set_capacity)         atomic
+ *   parent, misc, depth, name immutable after create        any time
+ *   refcount                  atomic                        atomic
+ *   dying                     under tree_lock               atomic
+ *   children, sibling         tree_lock                     tree_lock
+ *   nr_cgroups                tree_lock                     tree_lock
+ *   res_ops[], res_data[]     ops_lock + tree_lock, only    see struct
+ *                             while no non-root cgroup
+ *   alloced (root's)          ops_lock                      ops_lock
+ *   alloced (others')         immutable after create        any time
+ *   priv[]                    atomic (provider's rules)     atomic
  *
  * Lock order: ops_lock before tree_lock.  The task spinlock
  * (epcg_task.cg_lock) is a leaf: nothing else is taken under it.
@@ -39,10 +39,10 @@
  * own so that chargers of different resources do not slow each other.
  */
 struct epcg_misc_counters {
-	epcg_atomic(uint64_t) usage;	/* own + descendants; atomic */
-	epcg_atomic(uint64_t) max;	/* the limit; atomic (set_max) */
+	epcg_atomic(uint64_t) usage; /* own + descendants; atomic */
+	epcg_atomic(uint64_t) max; /* the limit; atomic (set_max) */
 	epcg_atomic(uint64_t) watermark; /* peak usage, only rises; atomic */
-	epcg_atomic(uint64_t) events;	/* failures here or below; atomic */
+	epcg_atomic(uint64_t) events; /* failures here or below; atomic */
 	epcg_atomic(uint64_t) events_local; /* failures here; atomic */
 } epcg_cacheline_aligned;
 
@@ -59,16 +59,15 @@ struct epcg_misc_cg {
 
 	/* Read-mostly: the charge walk follows parent at every level. */
 	struct epcg_misc_cg *parent epcg_cacheline_aligned; /* immutable */
-	struct epcg_misc *misc;		/* immutable */
-	unsigned depth;			/* immutable; 0 for the root */
-	unsigned alloced;		/* bit per resource whose @alloc ran;
-					 * immutable after create, except the
-					 * root's: ops_lock */
-	epcg_atomic(bool) dying;	/* removed; written under tree_lock */
-	struct epcg_list children;	/* live and dying; tree_lock */
-	struct epcg_list sibling;	/* in parent->children; tree_lock */
+	struct epcg_misc *misc; /* immutable */
+	unsigned depth; /* immutable; 0 for the root */
+	/* Bit per resource whose @alloc ran: immutable, the root's ops_lock */
+	unsigned alloced;
+	epcg_atomic(bool) dying; /* removed; written under tree_lock */
+	struct epcg_list children; /* live and dying; tree_lock */
+	struct epcg_list sibling; /* in parent->children; tree_lock */
 	epcg_atomic(void *) priv[EPCG_MISC_RES_NR]; /* provider's; atomic */
-	char name[];			/* immutable; "" for the root */
+	char name[]; /* immutable; "" for the root */
 };
 
 struct epcg_misc {
@@ -83,7 +82,7 @@ struct epcg_misc {
 	epcg_atomic(epcg_misc_notify_fn *) notify;
 	epcg_atomic(void *) notify_data;
 
-	struct epcg_misc_cg *root;	/* immutable; freed by destroy only */
+	struct epcg_misc_cg *root; /* immutable; freed by destroy only */
 
 	/*
 	 * The tree lock: guards every cgroup's children/sibling links and

@@ -15,10 +15,12 @@
  * atomic add-and-return, and only then compares the returned new usage
  * with that level's max and with the capacity.  If the comparison fails,
  * the amount is subtracted again from every level charged so far (the
- * failing one included) and the caller gets -EBUSY.  The alternative, a
- * lock around the whole walk (or a compare-and-swap loop per level), makes
- * every charger in the tree wait for every other one, and charges are as
- * frequent as EPC page allocations.
+ * failing one included) and the caller gets -EBUSY.  The alternatives
+ * were a lock around the whole walk, which makes every charger in the tree
+ * wait for every other one (and charges are as frequent as EPC page
+ * allocations), or a compare-and-swap loop per level, which retries under
+ * contention; add-then-check costs one atomic instruction per level and is
+ * what the kernel does, so its corner cases are the kernel's.
  *
  * Add-then-check has two visible consequences, both shared with the
  * kernel.  First, between another charger's add and its undo, a reader
@@ -55,11 +57,11 @@
  */
 #include <assert.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <epcg/exec.h>
+#include <inttypes.h>
 
 #include "misc-internal.h"
 
@@ -81,7 +83,8 @@ int epcg_misc_res_lookup(const char *name, size_t len)
 	if (!name)
 		return -EINVAL;
 	for (int i = 0; i < EPCG_MISC_RES_NR; i++)
-		if (strlen(res_names[i]) == len && !memcmp(res_names[i], name, len))
+		if (strlen(res_names[i]) == len &&
+		    !memcmp(res_names[i], name, len))
 			return i;
 	return -EINVAL;
 }
@@ -199,7 +202,8 @@ void epcg_misc_destroy(struct epcg_misc *m)
 	refs = epcg_atomic_load_acquire(&m->root->refcount);
 	/* Somebody still uses it: leaking beats a use after free. */
 	if (EPCG_WARN_ONCE(left || refs != 1,
-			   "misc: controller destroyed while in use (%lu cgroups, %ld root references); leaking it",
+			   "misc: controller destroyed in use (%lu cgroups, "
+			   "%ld root references): leaked",
 			   left, refs))
 		return;
 	run_free(m, m->root, m->root->alloced);
@@ -482,7 +486,7 @@ void epcg_misc_cg_put(struct epcg_misc_cg *cg)
 	/* Iterative: freeing a cgroup may drop its parent's last reference. */
 	while (cg && epcg_atomic_sub_return_acq_rel(&cg->refcount, 1) == 0) {
 		if (EPCG_WARN_ONCE(!cg->parent,
-				   "misc: root cgroup reference count dropped to zero"))
+				   "misc: root cgroup refcount dropped to 0"))
 			return;
 		cg = cg_release(cg);
 	}
@@ -651,13 +655,13 @@ struct epcg_misc_cg *epcg_misc_task_get_cg(struct epcg_misc *m,
 
 /* ---- charging ------------------------------------------------------------ */
 
-static void raise_watermark(struct epcg_misc_counters *c, uint64_t new)
+static void raise_watermark(struct epcg_misc_counters *c, uint64_t usage)
 {
 	uint64_t old = epcg_atomic_load_relaxed(&c->watermark);
 
 	/* A racing raise may win; we only retry while ours is higher. */
-	while (old < new &&
-	       !epcg_atomic_cas_weak_relaxed(&c->watermark, &old, new))
+	while (old < usage &&
+	       !epcg_atomic_cas_weak_relaxed(&c->watermark, &old, usage))
 		;
 }
 
@@ -671,14 +675,14 @@ static void raise_watermark(struct epcg_misc_counters *c, uint64_t new)
 static void cancel_one(struct epcg_misc_cg *cg, enum epcg_misc_res res,
 		       uint64_t amount)
 {
-	uint64_t new = epcg_atomic_sub_return_relaxed(&cg->res[res].usage,
-						      amount);
+	uint64_t now =
+		epcg_atomic_sub_return_relaxed(&cg->res[res].usage, amount);
 
 	/* Not clamped (M7): the bug stays visible in misc.current. */
-	EPCG_WARN_ONCE((int64_t)new < 0,
-		       "misc: %s usage of a cgroup went below zero (now %" PRId64
+	EPCG_WARN_ONCE((int64_t)now < 0,
+		       "misc: %s usage went below zero (%" PRId64
 		       " after uncharging %" PRIu64 ")",
-		       res_names[res], (int64_t)new, amount);
+		       res_names[res], (int64_t)now, amount);
 }
 
 /* Count a failure at @failed (M6) and tell pollers of the files it shows in. */
@@ -712,13 +716,14 @@ int epcg_misc_try_charge(enum epcg_misc_res res, struct epcg_misc_cg *cg,
 
 	for (i = cg; i; i = i->parent) {
 		struct epcg_misc_counters *c = &i->res[res];
-		uint64_t new = epcg_atomic_add_return_relaxed(&c->usage, amount);
+		uint64_t now =
+			epcg_atomic_add_return_relaxed(&c->usage, amount);
 
-		/* new < amount: the add wrapped, the true sum is >= 2^64. */
-		if (new < amount || new > epcg_atomic_load_relaxed(&c->max) ||
-		    new > epcg_misc_capacity(m, res))
+		/* now < amount: the add wrapped, the true sum is >= 2^64. */
+		if (now < amount || now > epcg_atomic_load_relaxed(&c->max) ||
+		    now > epcg_misc_capacity(m, res))
 			goto err_cancel;
-		raise_watermark(c, new);
+		raise_watermark(c, now);
 	}
 	return 0;
 

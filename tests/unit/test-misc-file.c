@@ -4,7 +4,6 @@
  * files exist where (M3), their exact content (M4), and misc.max writes
  * (M5): every malformed request gets its errno and changes nothing.
  */
-#include <ctype.h>
 #include <stdbool.h>
 
 #include <epcg/misc.h>
@@ -60,7 +59,7 @@ TEST(m3_file_names_and_lookup)
 {
 	static const char *const names[EPCG_MISC_FILE_NR] = {
 		"misc.capacity", "misc.current", "misc.peak",
-		"misc.max", "misc.events", "misc.events.local",
+		"misc.max",	 "misc.events",	 "misc.events.local",
 	};
 
 	for (int i = 0; i < EPCG_MISC_FILE_NR; i++) {
@@ -68,7 +67,7 @@ TEST(m3_file_names_and_lookup)
 		ASSERT_EQ(epcg_misc_file_lookup(names[i]), i);
 	}
 	ASSERT_NULL(epcg_misc_file_name(EPCG_MISC_FILE_NR));
-	ASSERT_NULL(epcg_misc_file_name((enum epcg_misc_file)-1));
+	ASSERT_NULL(epcg_misc_file_name((enum epcg_misc_file)(-1)));
 	ASSERT_ERR(epcg_misc_file_lookup("misc.min"), ENOENT);
 	ASSERT_ERR(epcg_misc_file_lookup("misc.max "), ENOENT);
 	ASSERT_ERR(epcg_misc_file_lookup("MISC.MAX"), ENOENT);
@@ -95,8 +94,8 @@ TEST(m3_root_has_capacity_current_peak_only)
 	ASSERT_TRUE(epcg_misc_file_exists(f.root, EPCG_MISC_FILE_PEAK));
 	ASSERT_FALSE(epcg_misc_file_exists(f.root, EPCG_MISC_FILE_MAX));
 	ASSERT_FALSE(epcg_misc_file_exists(f.root, EPCG_MISC_FILE_EVENTS));
-	ASSERT_FALSE(epcg_misc_file_exists(f.root,
-					   EPCG_MISC_FILE_EVENTS_LOCAL));
+	ASSERT_FALSE(
+		epcg_misc_file_exists(f.root, EPCG_MISC_FILE_EVENTS_LOCAL));
 	ASSERT_FALSE(epcg_misc_file_exists(f.root, EPCG_MISC_FILE_NR));
 	ASSERT_FALSE(epcg_misc_file_exists(NULL, EPCG_MISC_FILE_CURRENT));
 	teardown(&f);
@@ -207,8 +206,7 @@ TEST(m4_events_keys_end_in_dot_max)
 	ASSERT_STREQ(show(b, EPCG_MISC_FILE_EVENTS), "sgx_epc.max 2\n");
 	ASSERT_STREQ(show(b, EPCG_MISC_FILE_EVENTS_LOCAL), "sgx_epc.max 2\n");
 	ASSERT_STREQ(show(f.a, EPCG_MISC_FILE_EVENTS), "sgx_epc.max 2\n");
-	ASSERT_STREQ(show(f.a, EPCG_MISC_FILE_EVENTS_LOCAL),
-		     "sgx_epc.max 0\n");
+	ASSERT_STREQ(show(f.a, EPCG_MISC_FILE_EVENTS_LOCAL), "sgx_epc.max 0\n");
 	/* Non-zero counts stay listed after the capacity is gone. */
 	ASSERT_OK(epcg_misc_set_capacity(f.m, EPC, 0));
 	ASSERT_STREQ(show(f.a, EPCG_MISC_FILE_EVENTS), "sgx_epc.max 2\n");
@@ -275,8 +273,8 @@ TEST(m4_show_of_missing_file_is_enoent)
 	ASSERT_ERR(epcg_misc_file_show(f.root, EPCG_MISC_FILE_EVENTS, buf,
 				       sizeof(buf)),
 		   ENOENT);
-	ASSERT_ERR(epcg_misc_file_show(f.root, EPCG_MISC_FILE_EVENTS_LOCAL,
-				       buf, sizeof(buf)),
+	ASSERT_ERR(epcg_misc_file_show(f.root, EPCG_MISC_FILE_EVENTS_LOCAL, buf,
+				       sizeof(buf)),
 		   ENOENT);
 	ASSERT_ERR(epcg_misc_file_show(f.a, EPCG_MISC_FILE_CAPACITY, buf,
 				       sizeof(buf)),
@@ -319,19 +317,21 @@ TEST(m4_every_file_fits_the_documented_buffer)
 
 /* ---- M5: misc.max writes ------------------------------------------------ */
 
-#define LIMIT0 12345ull	/* the limit every table row starts from */
+#define LIMIT0 12345ull /* the limit every table row starts from */
 
 struct row {
 	const char *in;
 	size_t len;
-	int err;		/* positive errno, or 0 */
+	int err; /* positive errno, or 0 */
 	enum epcg_misc_res res;
 	uint64_t max;
 };
 
 /* Lengths come from sizeof, so a row may hold a NUL byte. */
+/* clang-format off */
 #define ROW_ERR(s, e) { s, sizeof(s) - 1, e, EPCG_MISC_RES_NR, 0 }
 #define ROW_OK(s, v) { s, sizeof(s) - 1, 0, EPC, v }
+/* clang-format on */
 
 static const struct row rows[] = {
 	/* Splitting at the first single space. */
@@ -592,8 +592,8 @@ TEST(m5_write_to_other_files_is_einval_to_missing_ones_enoent)
 	ASSERT_ERR(epcg_misc_file_write(f.a, EPCG_MISC_FILE_CAPACITY,
 					"sgx_epc 5", 9),
 		   ENOENT);
-	ASSERT_ERR(epcg_misc_file_write(f.root, EPCG_MISC_FILE_MAX,
-					"sgx_epc 5", 9),
+	ASSERT_ERR(epcg_misc_file_write(f.root, EPCG_MISC_FILE_MAX, "sgx_epc 5",
+					9),
 		   ENOENT);
 	ASSERT_ERR(epcg_misc_file_write(f.root, EPCG_MISC_FILE_CAPACITY,
 					"sgx_epc 5", 9),
@@ -601,8 +601,7 @@ TEST(m5_write_to_other_files_is_einval_to_missing_ones_enoent)
 	ASSERT_ERR(epcg_misc_file_write(f.root, EPCG_MISC_FILE_CURRENT,
 					"sgx_epc 5", 9),
 		   EINVAL);
-	ASSERT_ERR(epcg_misc_file_write(f.a, EPCG_MISC_FILE_NR, "sgx_epc 5",
-					9),
+	ASSERT_ERR(epcg_misc_file_write(f.a, EPCG_MISC_FILE_NR, "sgx_epc 5", 9),
 		   ENOENT);
 	ASSERT_ERR(epcg_misc_file_write(NULL, EPCG_MISC_FILE_MAX, "sgx_epc 5",
 					9),
@@ -635,7 +634,8 @@ TEST(m5_parse_accepts_every_c_base_spelling)
 
 	setup(&f, 8 * PAGE);
 	for (int i = 0; i < 4000; i++) {
-		uint64_t v = epcg_test_rand(&rng) >> (epcg_test_rand(&rng) % 64);
+		uint64_t v = epcg_test_rand(&rng) >>
+			     (epcg_test_rand(&rng) % 64);
 		const char *pre = pads[epcg_test_rand(&rng) % 5];
 		const char *post = pads[epcg_test_rand(&rng) % 5];
 		const char *plus = epcg_test_rand(&rng) % 2 ? "+" : "";
@@ -646,24 +646,28 @@ TEST(m5_parse_accepts_every_c_base_spelling)
 
 		switch (epcg_test_rand(&rng) % 4) {
 		case 0:
-			len = snprintf(buf, sizeof(buf), "%ssgx_epc %s%" PRIu64
-				       "%s", pre, plus, v, post);
+			len = snprintf(buf, sizeof(buf),
+				       "%ssgx_epc %s%" PRIu64 "%s", pre, plus,
+				       v, post);
 			break;
 		case 1:
-			len = snprintf(buf, sizeof(buf), "%ssgx_epc %s0x%" PRIx64
-				       "%s", pre, plus, v, post);
+			len = snprintf(buf, sizeof(buf),
+				       "%ssgx_epc %s0x%" PRIx64 "%s", pre, plus,
+				       v, post);
 			break;
 		case 2:
-			len = snprintf(buf, sizeof(buf), "%ssgx_epc %s0X%" PRIX64
-				       "%s", pre, plus, v, post);
+			len = snprintf(buf, sizeof(buf),
+				       "%ssgx_epc %s0X%" PRIX64 "%s", pre, plus,
+				       v, post);
 			break;
 		default:
-			len = snprintf(buf, sizeof(buf), "%ssgx_epc %s0%" PRIo64
-				       "%s", pre, plus, v, post);
+			len = snprintf(buf, sizeof(buf),
+				       "%ssgx_epc %s0%" PRIo64 "%s", pre, plus,
+				       v, post);
 			break;
 		}
-		ASSERT_OK(epcg_misc_max_parse(f.m, buf, (size_t)len, &res,
-					      &max));
+		ASSERT_OK(
+			epcg_misc_max_parse(f.m, buf, (size_t)len, &res, &max));
 		ASSERT_EQ(res, EPC);
 		if (max != v)
 			epcg_test_fail(__FILE__, __LINE__,
@@ -679,7 +683,8 @@ TEST(m5_parse_accepts_every_c_base_spelling)
  */
 TEST(m5_parse_random_requests_agree_with_strtoull)
 {
-	static const char alphabet[] = "sgx_epc sev max 0123456789abcdefxX+-\n\t ";
+	static const char alphabet[] =
+		"sgx_epc sev max 0123456789abcdefxX+-\n\t ";
 	uint64_t rng = epcg_test_seed();
 	struct fixture f;
 	int accepted = 0;
@@ -698,7 +703,7 @@ TEST(m5_parse_random_requests_agree_with_strtoull)
 			memcpy(buf, "sgx_epc ", 8);
 			for (size_t k = 8; k < len; k++)
 				buf[k] = "0123456789xX+"[epcg_test_rand(&rng) %
-						       13];
+							 13];
 		} else {
 			for (size_t k = 0; k < len; k++)
 				buf[k] = alphabet[epcg_test_rand(&rng) %

@@ -6,13 +6,13 @@
  * lifetime including dying cgroups (T4, E11), provider callbacks, walks
  * and tasks.  Each test is named after the rule it checks.
  */
-#include <pthread.h>
 #include <stdbool.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <epcg/exec.h>
 #include <epcg/misc.h>
+#include <pthread.h>
+#include <unistd.h>
 
 #include "misc/misc-internal.h"
 #include "test.h"
@@ -70,9 +70,9 @@ static void record_notify(struct epcg_misc_cg *cg, enum epcg_misc_file file,
 struct probe {
 	enum epcg_misc_res res;
 	int allocs, frees;
-	int fail_at;		/* fail the n-th alloc (1-based), 0: never */
-	int err;		/* what a failing alloc returns */
-	bool check_linked;	/* in free: the cgroup is still in the tree */
+	int fail_at; /* fail the n-th alloc (1-based), 0: never */
+	int err; /* what a failing alloc returns */
+	bool check_linked; /* in free: the cgroup is still in the tree */
 	bool saw_linked, saw_tryget_fail;
 };
 
@@ -151,7 +151,7 @@ TEST(m1_resources_listed_in_v17_order)
 	ASSERT_STREQ(epcg_misc_res_name(EPCG_MISC_RES_SEV_ES), "sev_es");
 	ASSERT_STREQ(epcg_misc_res_name(EPCG_MISC_RES_SGX_EPC), "sgx_epc");
 	ASSERT_NULL(epcg_misc_res_name(EPCG_MISC_RES_NR));
-	ASSERT_NULL(epcg_misc_res_name((enum epcg_misc_res)-1));
+	ASSERT_NULL(epcg_misc_res_name((enum epcg_misc_res)(-1)));
 
 	ASSERT_EQ(epcg_misc_res_lookup("sev", 3), EPCG_MISC_RES_SEV);
 	ASSERT_EQ(epcg_misc_res_lookup("sev_es", 6), EPCG_MISC_RES_SEV_ES);
@@ -237,7 +237,7 @@ TEST(m6_invalid_resource_or_null_cgroup_is_einval)
 	ASSERT_ERR(epcg_misc_try_charge(EPCG_MISC_RES_NR, epcg_misc_root(m),
 					PAGE, NULL),
 		   EINVAL);
-	ASSERT_ERR(epcg_misc_try_charge((enum epcg_misc_res)-1,
+	ASSERT_ERR(epcg_misc_try_charge((enum epcg_misc_res)(-1),
 					epcg_misc_root(m), PAGE, NULL),
 		   EINVAL);
 	ASSERT_ERR(epcg_misc_try_charge(EPC, NULL, PAGE, NULL), EINVAL);
@@ -305,8 +305,7 @@ TEST(m6_limit_failure_at_leaf_counts_leaf_and_ancestors_not_root)
 	cgs[0] = mkcg(root, "a");
 	cgs[1] = mkcg(cgs[0], "b");
 	ASSERT_OK(epcg_misc_set_max(cgs[1], EPC, PAGE));
-	ASSERT_ERR(epcg_misc_try_charge(EPC, cgs[1], 2 * PAGE, &failed),
-		   EBUSY);
+	ASSERT_ERR(epcg_misc_try_charge(EPC, cgs[1], 2 * PAGE, &failed), EBUSY);
 	ASSERT_TRUE(failed == cgs[1]);
 	ASSERT_U64_EQ(epcg_misc_events_local(cgs[1], EPC), 1);
 	ASSERT_U64_EQ(epcg_misc_events(cgs[1], EPC), 1);
@@ -332,8 +331,7 @@ TEST(m6_failure_counts_events_on_failing_level_and_ancestors_not_root)
 	cgs[2] = mkcg(cgs[1], "c");
 	cgs[3] = mkcg(cgs[2], "d");
 	ASSERT_OK(epcg_misc_set_max(cgs[1], EPC, 3 * PAGE));
-	ASSERT_ERR(epcg_misc_try_charge(EPC, cgs[3], 4 * PAGE, &failed),
-		   EBUSY);
+	ASSERT_ERR(epcg_misc_try_charge(EPC, cgs[3], 4 * PAGE, &failed), EBUSY);
 	ASSERT_TRUE(failed == cgs[1]);
 
 	/* Below F: nothing counted, not even at the charged cgroup. */
@@ -424,8 +422,7 @@ TEST(m6_capacity_failure_at_non_root_level)
 	cgs[2] = mkcg(cgs[0], "y");
 	ASSERT_OK(epcg_misc_try_charge(EPC, cgs[1], 6 * PAGE, NULL));
 	/* y itself would hold 5 pages, but a's subtree would hold 11. */
-	ASSERT_ERR(epcg_misc_try_charge(EPC, cgs[2], 5 * PAGE, &failed),
-		   EBUSY);
+	ASSERT_ERR(epcg_misc_try_charge(EPC, cgs[2], 5 * PAGE, &failed), EBUSY);
 	ASSERT_TRUE(failed == cgs[0]);
 	ASSERT_U64_EQ(epcg_misc_events_local(cgs[0], EPC), 1);
 	ASSERT_U64_EQ(epcg_misc_events(cgs[0], EPC), 1);
@@ -448,8 +445,7 @@ TEST(m6_failure_at_root_changes_no_visible_events_file)
 	epcg_misc_set_notify(m, record_notify, &nr_notes);
 	ASSERT_OK(epcg_misc_try_charge(EPC, cgs[0], 6 * PAGE, NULL));
 	/* b's 5 pages pass b and fail only at the root (11 > capacity). */
-	ASSERT_ERR(epcg_misc_try_charge(EPC, cgs[1], 5 * PAGE, &failed),
-		   EBUSY);
+	ASSERT_ERR(epcg_misc_try_charge(EPC, cgs[1], 5 * PAGE, &failed), EBUSY);
 	ASSERT_TRUE(failed == root);
 	ASSERT_EQ(nr_notes, 0);
 	for (int i = 0; i < 2; i++) {
@@ -778,7 +774,7 @@ static const int m9_parent[L_NR] = { -1, L_ROOT, L_A, L_A, L_ROOT };
 static struct {
 	struct epcg_misc *m;
 	struct epcg_misc_cg *cg[L_NR];
-	uint64_t limit[L_NR];		/* max, or the capacity at the root */
+	uint64_t limit[L_NR]; /* max, or the capacity at the root */
 	epcg_atomic(uint64_t) held[L_NR];
 	epcg_atomic(uint64_t) failed_at[L_NR];
 	epcg_atomic(uint64_t) charges;
@@ -797,7 +793,8 @@ static int m9_level(struct epcg_misc_cg *cg)
 static void m9_hold(int l, uint64_t amount)
 {
 	for (; l >= 0; l = m9_parent[l]) {
-		uint64_t v = epcg_atomic_add_return_acq_rel(&m9.held[l], amount);
+		uint64_t v =
+			epcg_atomic_add_return_acq_rel(&m9.held[l], amount);
 
 		ASSERT_CMP(v, <=, m9.limit[l]);
 	}
@@ -890,7 +887,8 @@ TEST(m9_concurrent_charges_never_commit_above_max)
 
 	for (uintptr_t i = 0; i < M9_THREADS; i++)
 		ASSERT_EQ(pthread_create(&threads[i], NULL, m9_charger,
-					 (void *)(i + 1)), 0);
+					 (void *)(i + 1)),
+			  0);
 	ASSERT_EQ(pthread_create(&threads[M9_THREADS], NULL, m9_monitor, NULL),
 		  0);
 	nanosleep(&ts, NULL);
@@ -1436,7 +1434,7 @@ struct model_node {
 	int parent;
 	char name[8];
 	bool removed, freed;
-	unsigned charges;	/* outstanding, each holding a reference */
+	unsigned charges; /* outstanding, each holding a reference */
 	uint64_t usage[EPCG_MISC_RES_NR], max[EPCG_MISC_RES_NR];
 	uint64_t peak[EPCG_MISC_RES_NR], events[EPCG_MISC_RES_NR];
 	uint64_t events_local[EPCG_MISC_RES_NR];
@@ -1456,8 +1454,8 @@ static struct {
 	int nr_charges;
 	uint64_t cap[EPCG_MISC_RES_NR];
 	uint64_t rng;
-	int stats[2];		/* charges that passed, that failed */
-	int refused;		/* creates and removes refused */
+	int stats[2]; /* charges that passed, that failed */
+	int refused; /* creates and removes refused */
 } md;
 
 static uint64_t md_rand(uint64_t n)
@@ -1747,7 +1745,8 @@ static const struct epcg_test tests[] = {
 	TEST_ENTRY(m6_charge_adds_at_every_level_to_root),
 	TEST_ENTRY(m6_limit_is_inclusive),
 	TEST_ENTRY(m6_limit_failure_at_leaf_counts_leaf_and_ancestors_not_root),
-	TEST_ENTRY(m6_failure_counts_events_on_failing_level_and_ancestors_not_root),
+	TEST_ENTRY(
+		m6_failure_counts_events_on_failing_level_and_ancestors_not_root),
 	TEST_ENTRY(m6_failure_undoes_every_level_including_failing_one),
 	TEST_ENTRY(m6_peak_raised_below_failing_level_stays_raised),
 	TEST_ENTRY(m6_charge_larger_than_capacity_fails_at_the_leaf),
@@ -1778,7 +1777,8 @@ static const struct epcg_test tests[] = {
 	TEST_ENTRY(t4_remove_with_only_dying_children_succeeds),
 	TEST_ENTRY(e11_dying_cgroup_stays_counted_until_uncharged_then_freed),
 	TEST_ENTRY(e11_last_put_frees_dying_ancestors_too),
-	TEST_ENTRY(e11_free_runs_while_cgroup_is_still_in_tree_and_tryget_fails),
+	TEST_ENTRY(
+		e11_free_runs_while_cgroup_is_still_in_tree_and_tryget_fails),
 	TEST_ENTRY(res_ops_alloc_runs_only_for_resources_with_capacity),
 	TEST_ENTRY(res_ops_alloc_failure_unwinds_and_fails_create),
 	TEST_ENTRY(res_ops_root_alloc_runs_when_capacity_becomes_positive),
