@@ -57,8 +57,8 @@
  * that bit, so the two can never be confused.
  */
 #define EPCG_ENCLS_FAULT_FLAG 0x40000000
-#define EPCG_X86_TRAP_GP 13	/* general protection */
-#define EPCG_X86_TRAP_PF 14	/* page fault */
+#define EPCG_X86_TRAP_GP 13 /* general protection */
+#define EPCG_X86_TRAP_PF 14 /* page fault */
 #define EPCG_ENCLS_FAULT(trap) (EPCG_ENCLS_FAULT_FLAG | (trap))
 
 /* epcg_encls_faulted() - whether @ret reports a fault rather than a status. */
@@ -149,14 +149,14 @@ struct epcg_sgx_pcmd {
  * the EPC, as hardware keeps the enclave id there).
  */
 struct epcg_sgx_secs {
-	uint64_t size;			/* bytes, a power of two, >= 2 pages */
-	uint64_t base;			/* aligned to @size */
-	uint32_t ssa_frame_size;	/* in pages */
+	uint64_t size; /* bytes, a power of two, >= 2 pages */
+	uint64_t base; /* aligned to @size */
+	uint32_t ssa_frame_size; /* in pages */
 	uint32_t misc_select;
 	uint8_t reserved1[24];
 	uint64_t attributes;
 	uint64_t xfrm;
-	uint8_t mrenclave[32];		/* written by EINIT */
+	uint8_t mrenclave[32]; /* written by EINIT */
 	uint8_t reserved2[32];
 	uint8_t mrsigner[32];
 	uint8_t reserved3[96];
@@ -166,7 +166,7 @@ struct epcg_sgx_secs {
 } __attribute__((aligned(4096)));
 
 /* SECS.ATTRIBUTES bits the machine knows. */
-#define EPCG_SGX_ATTR_INIT (1ull << 0)	/* set by EINIT; must be 0 at ECREATE */
+#define EPCG_SGX_ATTR_INIT (1ull << 0) /* set by EINIT; must be 0 at ECREATE */
 #define EPCG_SGX_ATTR_DEBUG (1ull << 1)
 #define EPCG_SGX_ATTR_MODE64BIT (1ull << 2)
 

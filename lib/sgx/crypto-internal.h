@@ -9,10 +9,10 @@
 
 #include <stdint.h>
 
-#define EPCG_PAGING_KEY_SIZE 16		/* AES-128 */
+#define EPCG_PAGING_KEY_SIZE 16 /* AES-128 */
 #define EPCG_PAGING_IV_SIZE 12
 #define EPCG_PAGING_TAG_SIZE 16
-#define EPCG_PAGING_HEADER_SIZE 128	/* the MAC header, used as AAD */
+#define EPCG_PAGING_HEADER_SIZE 128 /* the MAC header, used as AAD */
 #define EPCG_PAGING_DATA_SIZE 4096
 
 struct epcg_paging_crypto;

@@ -64,20 +64,18 @@
  * thread yields and retries; a pool that is too small costs time, never
  * correctness.
  */
-#include "crypto-internal.h"
-
 #include <errno.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <epcg/encls.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <sched.h>
 
-#include <epcg/encls.h>
-
+#include "crypto-internal.h"
 #include "util/atomic.h"
 #include "util/macros.h"
 

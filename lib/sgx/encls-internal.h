@@ -57,8 +57,8 @@ typedef void *(*epcg_encls_frame_fn)(void *arg, uint64_t pfn);
  * Return: 0; -EINVAL for no frames, a NULL argument or a frame that is not
  * page-aligned; -ENOMEM; -EIO if no paging key could be had.
  */
-int epcg__encls_create(uint64_t nr_frames, epcg_encls_frame_fn frame,
-		       void *arg, struct epcg_encls **ret);
+int epcg__encls_create(uint64_t nr_frames, epcg_encls_frame_fn frame, void *arg,
+		       struct epcg_encls **ret);
 
 static inline void *epcg__encls_epc_frame(void *epc, uint64_t pfn)
 {
@@ -69,8 +69,8 @@ static inline void *epcg__encls_epc_frame(void *epc, uint64_t pfn)
 static inline int epcg__encls_create_for_epc(struct epcg_epc *epc,
 					     struct epcg_encls **ret)
 {
-	return epcg__encls_create(epcg_epc_nr_pages(epc),
-				  epcg__encls_epc_frame, epc, ret);
+	return epcg__encls_create(epcg_epc_nr_pages(epc), epcg__encls_epc_frame,
+				  epc, ret);
 }
 
 /*
@@ -125,7 +125,7 @@ void epcg__secs_mrenclave(const struct epcg_secs *secs, uint8_t out[32]);
 enum epcg_encl_thread_state {
 	EPCG_ENCL_THREAD_OUTSIDE,
 	EPCG_ENCL_THREAD_INSIDE,
-	EPCG_ENCL_THREAD_KICKED,	/* forced out; eexit, then re-enter */
+	EPCG_ENCL_THREAD_KICKED, /* forced out; eexit, then re-enter */
 	EPCG_ENCL_THREAD_STATE_NR
 };
 
@@ -237,8 +237,8 @@ int epcg__encls_eadd(struct epcg_encls *m, const struct epcg_sgx_pageinfo *pi,
  * #PF if either page is not valid, @secs_pfn is not a SECS or @pfn not its
  * child.
  */
-int epcg__encls_eextend(struct epcg_encls *m, uint64_t secs_pfn,
-			uint64_t pfn, unsigned offset);
+int epcg__encls_eextend(struct epcg_encls *m, uint64_t secs_pfn, uint64_t pfn,
+			unsigned offset);
 
 /**
  * epcg__encls_einit() - EINIT: finish the measurement and initialize.

@@ -83,9 +83,6 @@
  * every status except the VA_SLOT_OCCUPIED warning leave the machine as
  * it was (a failed ELDU zeroes the target frame, which is invalid anyway).
  */
-#include "encls-internal.h"
-
-#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,19 +91,11 @@
 #include <openssl/evp.h>
 
 #include "crypto-internal.h"
-#include "util/lock.h"
+#include "epcm.h"
 #include "util/macros.h"
 
 #define GP EPCG_ENCLS_FAULT(EPCG_X86_TRAP_GP)
 #define PF EPCG_ENCLS_FAULT(EPCG_X86_TRAP_PF)
-
-/* Entry flags: SECINFO's R/W/X/PENDING/MODIFIED/PR bits, then ours. */
-#define EPCM_VALID (1u << 6)
-#define EPCM_BLOCKED (1u << 7)
-#define EPCM_SECINFO_MASK \
-	(EPCG_SGX_SECINFO_PERM_MASK | EPCG_SGX_SECINFO_STATE_MASK)
-
-#define BUSY_EXCL 0x80000000u
 
 _Static_assert(sizeof(struct epcg_sgx_secinfo) == 64, "SECINFO layout");
 _Static_assert(sizeof(struct epcg_sgx_pcmd) == 128, "PCMD layout");
@@ -116,214 +105,10 @@ _Static_assert(offsetof(struct epcg_sgx_secs, mrenclave) == 64, "SECS layout");
 _Static_assert(offsetof(struct epcg_sgx_secs, isv_prod_id) == 256,
 	       "SECS layout");
 
-/*
- * struct epcm_entry - one frame as the CPU sees it.
- * @busy: BUSY_EXCL, or the number of shared holders (atomic).
- * @flags: EPCM_VALID, EPCM_BLOCKED and the SECINFO bits (under @busy).
- * @type: enum epcg_sgx_page_type (under @busy).
- * @epoch: entry epoch recorded by EBLOCK, EMODPR, EMODT (under @busy).
- * @linaddr: the enclave linear address (under @busy).
- * @owner: the enclave of a SECS or child page, NULL for VA (under @busy).
- * @frame: the frame's bytes (immutable).
- */
-struct epcm_entry {
-	epcg_atomic(uint32_t) busy;
-	uint8_t flags;
-	uint8_t type;
-	uint32_t epoch;
-	uint64_t linaddr;
-	struct epcg_secs *owner;
-	void *frame;
-};
-
-/*
- * struct epcg_encls - the machine's ENCLS unit.
- * @nr: frames (immutable).
- * @epcm: the entries (see struct epcm_entry).
- * @crypto: the paging key and version counter.
- * @next_eid: the next enclave id (atomic).
- */
-struct epcg_encls {
-	uint64_t nr;
-	struct epcm_entry *epcm;
-	struct epcg_paging_crypto *crypto;
-	epcg_atomic(uint64_t) next_eid;
-};
-
-/*
- * struct epcg_secs - an enclave's state beside its SECS page.
- * @m: the unit (immutable).
- * @eid, @base, @size, @attributes, @ssa_frame_size: set by ECREATE, then
- *	immutable (published by the SECS entry's release).
- * @pfn: where the SECS is resident or EPCG_SGX_NO_PFN; written under the
- *	SECS entry held exclusively, read atomically.
- * @initialized: set by EINIT (release), read with acquire.
- * @nr_children: resident TCS/REG/TRIM pages (atomic); grows only under
- *	the SECS held shared.
- * @track: the tracking word (see the essay; atomic).
- * @measure_lock: guards @sha, @sha_final, @mrenclave.
- * @threads_lock: guards @threads and each listed thread's fields.
- * @threads: struct epcg_encl_thread inside now.
- */
-struct epcg_secs {
-	struct epcg_encls *m;
-	uint64_t eid;
-	uint64_t base;
-	uint64_t size;
-	uint64_t attributes;
-	uint32_t ssa_frame_size;
-	epcg_atomic(uint64_t) pfn;
-	epcg_atomic(bool) initialized;
-	epcg_atomic(uint64_t) nr_children;
-	epcg_atomic(uint64_t) track;
-	struct epcg_mutex measure_lock;
-	EVP_MD_CTX *sha;
-	EVP_MD_CTX *sha_final;
-	uint8_t mrenclave[32];
-	struct epcg_mutex threads_lock;
-	struct epcg_list threads;
-};
-
-/* What ECREATE stores in the SECS frame's reserved bytes. */
-struct secs_hidden {
-	uint64_t eid;
-	struct epcg_secs *state;
-};
-
-#define SECS_HIDDEN_OFFSET 3072
-_Static_assert(SECS_HIDDEN_OFFSET >= offsetof(struct epcg_sgx_secs, reserved4),
-	       "hidden SECS fields must sit in reserved bytes");
-
-static struct secs_hidden *secs_hidden(void *frame)
-{
-	return (struct secs_hidden *)((char *)frame + SECS_HIDDEN_OFFSET);
-}
-
-/* ---- the busy word ---- */
-
-static bool entry_lock(struct epcm_entry *e)
-{
-	uint32_t idle = 0;
-
-	return epcg_atomic_cas_acq_rel(&e->busy, &idle, BUSY_EXCL);
-}
-
-static void entry_unlock(struct epcm_entry *e)
-{
-	epcg_atomic_store_release(&e->busy, 0);
-}
-
-static bool entry_lock_shared(struct epcm_entry *e)
-{
-	uint32_t v = epcg_atomic_load_relaxed(&e->busy);
-
-	do {
-		if (v & BUSY_EXCL)
-			return false;
-	} while (!epcg_atomic_cas_acq_rel(&e->busy, &v, v + 1));
-	return true;
-}
-
-static void entry_unlock_shared(struct epcm_entry *e)
-{
-	epcg_atomic_fetch_sub_acq_rel(&e->busy, 1);
-}
-
-static struct epcm_entry *entry(struct epcg_encls *m, uint64_t pfn)
-{
-	return pfn < m->nr ? &m->epcm[pfn] : NULL;
-}
-
-static bool entry_is(const struct epcm_entry *e, enum epcg_sgx_page_type t)
-{
-	return (e->flags & EPCM_VALID) && e->type == t;
-}
-
-static bool type_is_child(unsigned t)
-{
-	return t == EPCG_SGX_PT_TCS || t == EPCG_SGX_PT_REG ||
-	       t == EPCG_SGX_PT_TRIM;
-}
-
-static void entry_set(struct epcm_entry *e, unsigned type, unsigned flags,
-		      uint64_t linaddr, struct epcg_secs *owner)
-{
-	e->type = type;
-	e->flags = EPCM_VALID | flags;
-	e->linaddr = linaddr;
-	e->owner = owner;
-	e->epoch = 0;
-}
-
-static unsigned secinfo_type(uint64_t flags)
-{
-	return (flags & EPCG_SGX_SECINFO_PT_MASK) >> EPCG_SGX_SECINFO_PT_SHIFT;
-}
-
-static uint64_t entry_secinfo(const struct epcm_entry *e)
-{
-	return (e->flags & EPCM_SECINFO_MASK) | EPCG_SGX_SECINFO_PT(e->type);
-}
-
-static bool all_zero(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	while (n--)
-		if (*b++)
-			return false;
-	return true;
-}
-
-/* ---- the tracking word: epoch << 32 | cur << 16 | prev ---- */
-
-#define TRACK_MAX_INSIDE 0xffffu
-
-static uint32_t track_epoch(uint64_t w)
-{
-	return (uint32_t)(w >> 32);
-}
-
-static unsigned track_cur(uint64_t w)
-{
-	return (w >> 16) & 0xffff;
-}
-
-static unsigned track_prev(uint64_t w)
-{
-	return w & 0xffff;
-}
-
-static uint64_t track_word(uint32_t epoch, unsigned cur, unsigned prev)
-{
-	return (uint64_t)epoch << 32 | (uint64_t)cur << 16 | prev;
-}
-
-static uint32_t secs_epoch(struct epcg_secs *s)
-{
-	return track_epoch(epcg_atomic_load_acquire(&s->track));
-}
-
-/* Whether every thread that could have entered by epoch @b has left. */
-static bool secs_tracked(struct epcg_secs *s, uint32_t b)
-{
-	uint64_t w = epcg_atomic_load_acquire(&s->track);
-	uint32_t d = track_epoch(w) - b;
-
-	return d > 1 || (d == 1 && !track_prev(w));
-}
-
-/* ---- VA slots: 8-byte words of a VA frame, updated atomically ---- */
-
-static epcg_atomic(uint64_t) *va_slot(struct epcm_entry *va, unsigned slot)
-{
-	return (epcg_atomic(uint64_t) *)((uint64_t *)va->frame + slot);
-}
-
 /* ---- the machine ---- */
 
-int epcg__encls_create(uint64_t nr_frames, epcg_encls_frame_fn frame,
-		       void *arg, struct epcg_encls **ret)
+int epcg__encls_create(uint64_t nr_frames, epcg_encls_frame_fn frame, void *arg,
+		       struct epcg_encls **ret)
 {
 	struct epcg_encls *m;
 	uint64_t pfn;
@@ -525,6 +310,24 @@ static void measure(struct epcg_secs *s, const uint8_t block[64],
 	EPCG_WARN_ONCE(!ok, "SHA-256 update failed; MRENCLAVE is wrong");
 }
 
+int epcg__epcm_secs_get(struct epcg_encls *m, uint64_t secs_pfn,
+			struct epcm_entry **se, struct epcg_secs **ret)
+{
+	struct epcm_entry *e = entry(m, secs_pfn);
+
+	if (!e)
+		return PF;
+	if (!entry_lock_shared(e))
+		return GP;
+	if (!entry_is(e, EPCG_SGX_PT_SECS)) {
+		entry_unlock_shared(e);
+		return PF;
+	}
+	*se = e;
+	*ret = e->owner;
+	return 0;
+}
+
 /* ---- ECREATE, EADD, EEXTEND, EINIT ---- */
 
 static int check_secs_source(const struct epcg_sgx_pageinfo *pi)
@@ -594,34 +397,6 @@ int epcg__encls_ecreate(struct epcg_encls *m,
 	return 0;
 }
 
-/*
- * Take the SECS operand of a child leaf shared: on success *ret holds the
- * enclave and the caller must entry_unlock_shared() @*se.
- */
-static int child_secs_get(struct epcg_encls *m, uint64_t secs_pfn,
-			  struct epcm_entry **se, struct epcg_secs **ret)
-{
-	struct epcm_entry *e = entry(m, secs_pfn);
-
-	if (!e)
-		return PF;
-	if (!entry_lock_shared(e))
-		return GP;
-	if (!entry_is(e, EPCG_SGX_PT_SECS)) {
-		entry_unlock_shared(e);
-		return PF;
-	}
-	*se = e;
-	*ret = e->owner;
-	return 0;
-}
-
-static bool in_elrange(const struct epcg_secs *s, uint64_t linaddr)
-{
-	return !(linaddr % EPCG_PAGE_SIZE) && linaddr >= s->base &&
-	       linaddr - s->base < s->size;
-}
-
 static int check_eadd_secinfo(const struct epcg_sgx_secinfo *si)
 {
 	uint64_t f = si->flags;
@@ -659,7 +434,7 @@ int epcg__encls_eadd(struct epcg_encls *m, const struct epcg_sgx_pageinfo *pi,
 	ret = PF;
 	if (e->flags & EPCM_VALID)
 		goto out_unlock;
-	ret = child_secs_get(m, pi->secs, &se, &s);
+	ret = epcg__epcm_secs_get(m, pi->secs, &se, &s);
 	if (ret)
 		goto out_unlock;
 	ret = GP;
@@ -681,8 +456,8 @@ out_unlock:
 	return ret;
 }
 
-int epcg__encls_eextend(struct epcg_encls *m, uint64_t secs_pfn,
-			uint64_t pfn, unsigned offset)
+int epcg__encls_eextend(struct epcg_encls *m, uint64_t secs_pfn, uint64_t pfn,
+			unsigned offset)
 {
 	struct epcm_entry *e = entry(m, pfn), *se;
 	uint8_t block[64] = "EEXTEND";
@@ -693,7 +468,7 @@ int epcg__encls_eextend(struct epcg_encls *m, uint64_t secs_pfn,
 		return PF;
 	if (offset % 256 || offset >= EPCG_PAGE_SIZE || pfn == secs_pfn)
 		return GP;
-	ret = child_secs_get(m, secs_pfn, &se, &s);
+	ret = epcg__epcm_secs_get(m, secs_pfn, &se, &s);
 	if (ret)
 		return ret;
 	ret = GP;
@@ -824,504 +599,6 @@ int epcg__encls_epa(struct epcg_encls *m, uint64_t pfn)
 	entry_set(e, EPCG_SGX_PT_VA, 0, 0, NULL);
 	entry_unlock(e);
 	return 0;
-}
-
-/* ---- EBLOCK, ETRACK ---- */
-
-int epcg__encls_eblock(struct epcg_encls *m, uint64_t pfn)
-{
-	struct epcm_entry *e = entry(m, pfn);
-	int ret = 0;
-
-	if (!e)
-		return PF;
-	if (!entry_lock(e))
-		return EPCG_SGX_EPC_PAGE_CONFLICT;
-	if (!(e->flags & EPCM_VALID))
-		ret = EPCG_SGX_PG_INVLD;
-	else if (e->type == EPCG_SGX_PT_SECS)
-		ret = EPCG_SGX_PG_IS_SECS;
-	else if (e->type == EPCG_SGX_PT_VA)
-		ret = EPCG_SGX_NOTBLOCKABLE;
-	else if (e->flags & EPCM_BLOCKED)
-		ret = EPCG_SGX_BLKSTATE;
-	else {
-		e->flags |= EPCM_BLOCKED;
-		e->epoch = secs_epoch(e->owner);
-	}
-	entry_unlock(e);
-	return ret;
-}
-
-static int etrack_secs(struct epcg_secs *s)
-{
-	uint64_t w = epcg_atomic_load_relaxed(&s->track), n;
-
-	do {
-		if (track_prev(w))
-			return EPCG_SGX_PREV_TRK_INCMPL;
-		n = track_word(track_epoch(w) + 1, 0, track_cur(w));
-	} while (!epcg_atomic_cas_acq_rel(&s->track, &w, n));
-	return 0;
-}
-
-int epcg__encls_etrack(struct epcg_encls *m, uint64_t secs_pfn)
-{
-	struct epcm_entry *se;
-	struct epcg_secs *s;
-	int ret;
-
-	ret = child_secs_get(m, secs_pfn, &se, &s);
-	if (ret)
-		return ret;
-	ret = etrack_secs(s);
-	entry_unlock_shared(se);
-	return ret;
-}
-
-/* ---- EWB ---- */
-
-/*
- * Check that @e may be written out and say which enclave id goes into the
- * MAC header (@hdr_eid) and into the PCMD (@pcmd_eid).
- */
-static int ewb_check(struct epcm_entry *e, uint64_t *hdr_eid,
-		     uint64_t *pcmd_eid)
-{
-	struct epcg_secs *s = e->owner;
-
-	switch (e->type) {
-	case EPCG_SGX_PT_SECS:
-		if (epcg__secs_nr_children(s))
-			return EPCG_SGX_CHILD_PRESENT;
-		*hdr_eid = 0;
-		*pcmd_eid = s->eid;
-		return 0;
-	case EPCG_SGX_PT_VA:
-		*hdr_eid = 0;
-		*pcmd_eid = 0;
-		return 0;
-	default:
-		if (!(e->flags & EPCM_BLOCKED))
-			return EPCG_SGX_PAGE_NOT_BLOCKED;
-		if (!secs_tracked(s, e->epoch))
-			return EPCG_SGX_NOT_TRACKED;
-		*hdr_eid = s->eid;
-		*pcmd_eid = s->eid;
-		return 0;
-	}
-}
-
-static int ewb_locked(struct epcg_encls *m, struct epcm_entry *e,
-		      struct epcm_entry *va, unsigned slot,
-		      struct epcg_sgx_pageinfo *pi)
-{
-	uint8_t hdr[EPCG_PAGING_HEADER_SIZE];
-	struct epcg_sgx_pcmd pcmd;
-	uint64_t hdr_eid, version, old;
-	int ret;
-
-	if (!(e->flags & EPCM_VALID) || !entry_is(va, EPCG_SGX_PT_VA))
-		return PF;
-	ret = ewb_check(e, &hdr_eid, &pcmd.enclave_id);
-	if (ret)
-		return ret;
-	memset(&pcmd.secinfo, 0, sizeof(pcmd.secinfo));
-	pcmd.secinfo.flags = entry_secinfo(e);
-	memset(pcmd.reserved, 0, sizeof(pcmd.reserved));
-	epcg__paging_header(hdr, &pcmd, e->linaddr, hdr_eid);
-	version = epcg__paging_next_version(m->crypto);
-	if (EPCG_WARN_ONCE(epcg__paging_seal(m->crypto, version, hdr, e->frame,
-					     pi->srcpge, pcmd.mac),
-			   "paging seal failed"))
-		return GP;
-	memcpy(pi->pcmd, &pcmd, sizeof(pcmd));
-	pi->linaddr = e->linaddr;
-	old = epcg_atomic_xchg_acq_rel(va_slot(va, slot), version);
-	e->flags = 0;
-	if (e->type == EPCG_SGX_PT_SECS)
-		epcg_atomic_store_release(&e->owner->pfn, EPCG_SGX_NO_PFN);
-	else if (type_is_child(e->type))
-		epcg_atomic_fetch_sub_acq_rel(&e->owner->nr_children, 1);
-	return old ? EPCG_SGX_VA_SLOT_OCCUPIED : 0;
-}
-
-int epcg__encls_ewb(struct epcg_encls *m, struct epcg_sgx_pageinfo *pi,
-		    uint64_t pfn, uint64_t va_pfn, unsigned va_slot)
-{
-	struct epcm_entry *e = entry(m, pfn), *va = entry(m, va_pfn);
-	int ret;
-
-	if (!e || !va)
-		return PF;
-	if (!pi || !pi->srcpge || !pi->pcmd)
-		return PF;
-	if (va_slot >= EPCG_SGX_VA_SLOT_NR || va_pfn == pfn)
-		return GP;
-	if (!entry_lock(e))
-		return GP;
-	ret = GP;
-	if (!entry_lock_shared(va))
-		goto out_unlock;
-	ret = ewb_locked(m, e, va, va_slot, pi);
-	entry_unlock_shared(va);
-out_unlock:
-	entry_unlock(e);
-	return ret;
-}
-
-/* ---- ELDU, ELDB ---- */
-
-enum eld_kind { ELD_UNBLOCKED, ELD_BLOCKED };
-
-/*
- * After a SECS blob opened: find the enclave state its frame names and
- * check it is the enclave the PCMD names and that it is not resident.
- */
-static struct epcg_secs *eld_secs_state(struct epcg_encls *m, void *frame,
-					uint64_t pcmd_eid)
-{
-	struct secs_hidden *h = secs_hidden(frame);
-	struct epcg_secs *s = h->state;
-
-	if (!s || s->m != m || s->eid != h->eid || h->eid != pcmd_eid ||
-	    epcg__secs_pfn(s) != EPCG_SGX_NO_PFN)
-		return NULL;
-	return s;
-}
-
-static int eld_locked(struct epcg_encls *m, const struct epcg_sgx_pageinfo *pi,
-		      struct epcm_entry *e, uint64_t pfn, struct epcm_entry *va,
-		      unsigned slot, enum eld_kind kind)
-{
-	uint8_t hdr[EPCG_PAGING_HEADER_SIZE];
-	struct epcm_entry *se = NULL;
-	struct epcg_sgx_pcmd pcmd;
-	struct epcg_secs *s = NULL;
-	uint64_t version, eid = 0;
-	unsigned pt, flags;
-	int ret;
-
-	if ((e->flags & EPCM_VALID) || !entry_is(va, EPCG_SGX_PT_VA))
-		return PF;
-	/* Untrusted memory: read the PCMD once, then use the copy only. */
-	memcpy(&pcmd, pi->pcmd, sizeof(pcmd));
-	pt = secinfo_type(pcmd.secinfo.flags);
-	if (type_is_child(pt)) {
-		ret = child_secs_get(m, pi->secs, &se, &s);
-		if (ret)
-			return ret;
-		eid = s->eid;
-	}
-	ret = EPCG_SGX_MAC_COMPARE_FAIL;
-	if (pt >= EPCG_SGX_PT_NR ||
-	    (pt != EPCG_SGX_PT_SECS && pcmd.enclave_id != eid))
-		goto out_wipe;
-	epcg__paging_header(hdr, &pcmd, pi->linaddr, eid);
-	/* Like hardware, copy the ciphertext in, then decrypt in place. */
-	memcpy(e->frame, pi->srcpge, EPCG_PAGE_SIZE);
-	version = epcg_atomic_load_acquire(va_slot(va, slot));
-	if (epcg__paging_open(m->crypto, version, hdr, e->frame, pcmd.mac,
-			      e->frame))
-		goto out_wipe;
-	if (pt == EPCG_SGX_PT_SECS) {
-		s = eld_secs_state(m, e->frame, pcmd.enclave_id);
-		if (!s)
-			goto out_wipe;
-	}
-	ret = GP;
-	if (!epcg_atomic_cas_acq_rel(va_slot(va, slot), &version, 0))
-		goto out_wipe;
-	flags = pcmd.secinfo.flags & EPCM_SECINFO_MASK;
-	if (kind == ELD_BLOCKED && type_is_child(pt))
-		flags |= EPCM_BLOCKED;
-	entry_set(e, pt, flags, pi->linaddr, s);
-	if (type_is_child(pt)) {
-		e->epoch = secs_epoch(s);
-		epcg_atomic_fetch_add_acq_rel(&s->nr_children, 1);
-	} else if (pt == EPCG_SGX_PT_SECS) {
-		epcg_atomic_store_release(&s->pfn, pfn);
-	}
-	ret = 0;
-	goto out_unlock_secs;
-
-out_wipe:
-	memset(e->frame, 0, EPCG_PAGE_SIZE);
-out_unlock_secs:
-	if (se)
-		entry_unlock_shared(se);
-	return ret;
-}
-
-static int eld(struct epcg_encls *m, const struct epcg_sgx_pageinfo *pi,
-	       uint64_t pfn, uint64_t va_pfn, unsigned va_slot,
-	       enum eld_kind kind)
-{
-	struct epcm_entry *e = entry(m, pfn), *va = entry(m, va_pfn);
-	int ret;
-
-	if (!e || !va)
-		return PF;
-	if (!pi || !pi->srcpge || !pi->pcmd)
-		return PF;
-	if (va_slot >= EPCG_SGX_VA_SLOT_NR || va_pfn == pfn)
-		return GP;
-	if (!entry_lock(e))
-		return GP;
-	ret = GP;
-	if (!entry_lock_shared(va))
-		goto out_unlock;
-	ret = eld_locked(m, pi, e, pfn, va, va_slot, kind);
-	entry_unlock_shared(va);
-out_unlock:
-	entry_unlock(e);
-	return ret;
-}
-
-int epcg__encls_eldu(struct epcg_encls *m, const struct epcg_sgx_pageinfo *pi,
-		     uint64_t pfn, uint64_t va_pfn, unsigned va_slot)
-{
-	return eld(m, pi, pfn, va_pfn, va_slot, ELD_UNBLOCKED);
-}
-
-int epcg__encls_eldb(struct epcg_encls *m, const struct epcg_sgx_pageinfo *pi,
-		     uint64_t pfn, uint64_t va_pfn, unsigned va_slot)
-{
-	return eld(m, pi, pfn, va_pfn, va_slot, ELD_BLOCKED);
-}
-
-/* ---- EDMM: EAUG, EMODPR, EMODT, EACCEPT ---- */
-
-int epcg__encls_eaug(struct epcg_encls *m, const struct epcg_sgx_pageinfo *pi,
-		     uint64_t pfn)
-{
-	struct epcm_entry *e = entry(m, pfn), *se;
-	struct epcg_secs *s;
-	int ret;
-
-	if (!e)
-		return PF;
-	if (!pi)
-		return GP;
-	if (!entry_lock(e))
-		return GP;
-	ret = PF;
-	if (e->flags & EPCM_VALID)
-		goto out_unlock;
-	ret = child_secs_get(m, pi->secs, &se, &s);
-	if (ret)
-		goto out_unlock;
-	ret = GP;
-	if (!epcg__secs_initialized(s) || !in_elrange(s, pi->linaddr))
-		goto out_unlock_secs;
-	memset(e->frame, 0, EPCG_PAGE_SIZE);
-	entry_set(e, EPCG_SGX_PT_REG,
-		  EPCG_SGX_SECINFO_R | EPCG_SGX_SECINFO_W |
-			  EPCG_SGX_SECINFO_PENDING,
-		  pi->linaddr, s);
-	epcg_atomic_fetch_add_acq_rel(&s->nr_children, 1);
-	ret = 0;
-out_unlock_secs:
-	entry_unlock_shared(se);
-out_unlock:
-	entry_unlock(e);
-	return ret;
-}
-
-/*
- * Common front of EMODPR and EMODT: @e is a valid child of an initialized
- * enclave, not in the middle of another change.  Called with @e held.
- */
-static int emod_check(const struct epcm_entry *e)
-{
-	if (!(e->flags & EPCM_VALID) || !type_is_child(e->type))
-		return PF;
-	if (!epcg__secs_initialized(e->owner))
-		return GP;
-	if (e->flags & (EPCG_SGX_SECINFO_PENDING | EPCG_SGX_SECINFO_MODIFIED))
-		return EPCG_SGX_PAGE_NOT_MODIFIABLE;
-	return 0;
-}
-
-int epcg__encls_emodpr(struct epcg_encls *m, const struct epcg_sgx_secinfo *si,
-		       uint64_t pfn)
-{
-	struct epcm_entry *e = entry(m, pfn);
-	int ret;
-
-	if (!e)
-		return PF;
-	if (!si || (si->flags & ~(uint64_t)EPCG_SGX_SECINFO_PERM_MASK) ||
-	    !all_zero(si->reserved, sizeof(si->reserved)))
-		return GP;
-	if (!entry_lock(e))
-		return EPCG_SGX_EPC_PAGE_CONFLICT;
-	ret = emod_check(e);
-	if (!ret && e->type != EPCG_SGX_PT_REG)
-		ret = PF;
-	if (!ret) {
-		e->flags &= ~EPCG_SGX_SECINFO_PERM_MASK |
-			    (si->flags & EPCG_SGX_SECINFO_PERM_MASK);
-		e->flags |= EPCG_SGX_SECINFO_PR;
-		e->epoch = secs_epoch(e->owner);
-	}
-	entry_unlock(e);
-	return ret;
-}
-
-int epcg__encls_emodt(struct epcg_encls *m, const struct epcg_sgx_secinfo *si,
-		      uint64_t pfn)
-{
-	struct epcm_entry *e = entry(m, pfn);
-	unsigned pt;
-	int ret;
-
-	if (!e)
-		return PF;
-	if (!si || (si->flags & ~(uint64_t)EPCG_SGX_SECINFO_PT_MASK) ||
-	    !all_zero(si->reserved, sizeof(si->reserved)))
-		return GP;
-	pt = secinfo_type(si->flags);
-	if (pt != EPCG_SGX_PT_TCS && pt != EPCG_SGX_PT_TRIM)
-		return GP;
-	if (!entry_lock(e))
-		return EPCG_SGX_EPC_PAGE_CONFLICT;
-	ret = emod_check(e);
-	if (!ret && e->type == EPCG_SGX_PT_TRIM)
-		ret = PF;
-	if (!ret && pt == EPCG_SGX_PT_TCS && e->type != EPCG_SGX_PT_REG)
-		ret = GP;
-	if (!ret) {
-		e->type = pt;
-		e->flags = (e->flags & (EPCM_VALID | EPCM_BLOCKED)) |
-			   EPCG_SGX_SECINFO_MODIFIED;
-		e->epoch = secs_epoch(e->owner);
-	}
-	entry_unlock(e);
-	return ret;
-}
-
-static int eaccept_locked(struct epcm_entry *e, struct epcg_secs *s,
-			  uint64_t want)
-{
-	const unsigned track = EPCG_SGX_SECINFO_MODIFIED | EPCG_SGX_SECINFO_PR;
-
-	if (!(e->flags & EPCM_VALID) || e->owner != s ||
-	    (e->flags & EPCM_BLOCKED))
-		return PF;
-	if (want != entry_secinfo(e) || !(want & EPCG_SGX_SECINFO_STATE_MASK))
-		return EPCG_SGX_PAGE_ATTRIBUTES_MISMATCH;
-	if ((want & track) && !secs_tracked(s, e->epoch))
-		return EPCG_SGX_NOT_TRACKED;
-	e->flags &= ~EPCG_SGX_SECINFO_STATE_MASK;
-	return 0;
-}
-
-int epcg__encls_eaccept(struct epcg_encls *m, struct epcg_secs *s,
-			const struct epcg_sgx_secinfo *si, uint64_t pfn)
-{
-	struct epcm_entry *e = entry(m, pfn);
-	int ret;
-
-	if (!e)
-		return PF;
-	if (!s || !si || (si->flags & EPCG_SGX_SECINFO_RESERVED_MASK) ||
-	    !all_zero(si->reserved, sizeof(si->reserved)))
-		return GP;
-	if (!entry_lock(e))
-		return GP;
-	ret = eaccept_locked(e, s, si->flags);
-	entry_unlock(e);
-	return ret;
-}
-
-/* ---- thread tracking ---- */
-
-void epcg__encl_thread_init(struct epcg_encl_thread *t)
-{
-	t->secs = NULL;
-	t->epoch = 0;
-	epcg_list_init(&t->node);
-	epcg_atomic_init(&t->state, EPCG_ENCL_THREAD_OUTSIDE);
-}
-
-int epcg__encl_eenter(struct epcg_secs *s, struct epcg_encl_thread *t)
-{
-	uint64_t w, n;
-	int ret = 0;
-
-	if (!s || !t || !epcg__secs_initialized(s))
-		return GP;
-	if (epcg__encl_kicked(t))
-		epcg__encl_eexit(t);
-	if (epcg_atomic_load_acquire(&t->state) != EPCG_ENCL_THREAD_OUTSIDE)
-		return GP;
-	epcg_mutex_lock(&s->threads_lock);
-	w = epcg_atomic_load_relaxed(&s->track);
-	do {
-		if (track_cur(w) == TRACK_MAX_INSIDE) {
-			ret = GP;
-			goto out_unlock;
-		}
-		n = w + ((uint64_t)1 << 16);
-	} while (!epcg_atomic_cas_acq_rel(&s->track, &w, n));
-	t->secs = s;
-	t->epoch = track_epoch(n);
-	epcg_list_add_tail(&t->node, &s->threads);
-	epcg_atomic_store_release(&t->state, EPCG_ENCL_THREAD_INSIDE);
-out_unlock:
-	epcg_mutex_unlock(&s->threads_lock);
-	return ret;
-}
-
-void epcg__encl_eexit(struct epcg_encl_thread *t)
-{
-	struct epcg_secs *s = t->secs;
-	uint64_t w, n;
-
-	if (!s)
-		return;
-	epcg_mutex_lock(&s->threads_lock);
-	if (epcg_atomic_load_relaxed(&t->state) == EPCG_ENCL_THREAD_INSIDE) {
-		epcg_list_del_init(&t->node);
-		w = epcg_atomic_load_relaxed(&s->track);
-		do {
-			if (track_epoch(w) == t->epoch)
-				n = w - ((uint64_t)1 << 16);
-			else
-				n = w - 1;
-		} while (!epcg_atomic_cas_acq_rel(&s->track, &w, n));
-	}
-	t->secs = NULL;
-	epcg_atomic_store_release(&t->state, EPCG_ENCL_THREAD_OUTSIDE);
-	epcg_mutex_unlock(&s->threads_lock);
-}
-
-bool epcg__encl_kicked(const struct epcg_encl_thread *t)
-{
-	struct epcg_encl_thread *w = (struct epcg_encl_thread *)t;
-
-	return epcg_atomic_load_acquire(&w->state) == EPCG_ENCL_THREAD_KICKED;
-}
-
-unsigned epcg__encl_force_aex(struct epcg_secs *s)
-{
-	struct epcg_encl_thread *t, *tmp;
-	uint64_t w;
-	unsigned n = 0;
-
-	epcg_mutex_lock(&s->threads_lock);
-	epcg_list_for_each_entry_safe(t, tmp, &s->threads, node) {
-		epcg_list_del_init(&t->node);
-		epcg_atomic_store_release(&t->state, EPCG_ENCL_THREAD_KICKED);
-		n++;
-	}
-	w = epcg_atomic_load_relaxed(&s->track);
-	while (!epcg_atomic_cas_acq_rel(&s->track, &w,
-					track_word(track_epoch(w), 0, 0)))
-		;
-	epcg_mutex_unlock(&s->threads_lock);
-	return n;
 }
 
 /* ---- names ---- */

@@ -13,28 +13,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include <epcg/encls.h>
+#include <openssl/evp.h>
 
 #include "sgx/encls-internal.h"
 #include "test.h"
 
-#define FX_BASE 0x40000000ull		/* ELRANGE of fixture enclaves */
+#define FX_BASE 0x40000000ull /* ELRANGE of fixture enclaves */
 #define FX_SIZE (256ull * EPCG_PAGE_SIZE)
+
+/* SECINFO.FLAGS of page type @t (SECS, TCS, REG, VA, TRIM). */
+#define FX_PT(t) EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_##t)
 
 #define GP EPCG_ENCLS_FAULT(EPCG_X86_TRAP_GP)
 #define PF EPCG_ENCLS_FAULT(EPCG_X86_TRAP_PF)
 
 /* The leaf result @expr must be exactly @want (0, a status or a fault). */
-#define ASSERT_STATUS(expr, want)                                             \
-	do {                                                                  \
-		int fx__r = (expr), fx__w = (want);                           \
-		if (fx__r != fx__w)                                           \
-			epcg_test_fail(__FILE__, __LINE__,                    \
-				       "%s: want %s, got %s (%#x)", #expr,     \
-				       epcg_sgx_status_name(fx__w),           \
-				       epcg_sgx_status_name(fx__r), fx__r);   \
+#define ASSERT_STATUS(expr, want)                                           \
+	do {                                                                \
+		int fx__r = (expr), fx__w = (want);                         \
+		if (fx__r != fx__w)                                         \
+			epcg_test_fail(__FILE__, __LINE__,                  \
+				       "%s: want %s, got %s (%#x)", #expr,  \
+				       epcg_sgx_status_name(fx__w),         \
+				       epcg_sgx_status_name(fx__r), fx__r); \
 	} while (0)
 
 struct fx {
@@ -116,12 +118,10 @@ static inline int fx_ecreate_at(struct fx *f, struct fx_encl *e,
 				uint64_t attributes)
 {
 	static struct epcg_sgx_secs src;
-	struct epcg_sgx_secinfo si = {
-		.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_SECS)
-	};
-	struct epcg_sgx_pageinfo pi = {
-		.srcpge = &src, .secinfo = &si, .secs = EPCG_SGX_NO_PFN
-	};
+	struct epcg_sgx_secinfo si = { .flags = FX_PT(SECS) };
+	struct epcg_sgx_pageinfo pi = { .srcpge = &src,
+					.secinfo = &si,
+					.secs = EPCG_SGX_NO_PFN };
 	uint8_t block[64] = "ECREATE";
 	int ret;
 
@@ -162,9 +162,8 @@ static inline int fx_eadd(struct fx_encl *e, uint64_t pfn, unsigned idx,
 			  unsigned pt, unsigned perm)
 {
 	static uint8_t src[EPCG_PAGE_SIZE] __attribute__((aligned(4096)));
-	struct epcg_sgx_secinfo si = {
-		.flags = EPCG_SGX_SECINFO_PT(pt) | perm
-	};
+	struct epcg_sgx_secinfo si = { .flags = EPCG_SGX_SECINFO_PT(pt) |
+						perm };
 	struct epcg_sgx_pageinfo pi = {
 		.linaddr = fx_linaddr(idx),
 		.srcpge = src,
@@ -244,12 +243,12 @@ static inline void fx_encl_finish(struct fx_encl *e)
 	epcg__secs_destroy(e->s);
 }
 
-static inline int fx_ewb(struct fx *f, uint64_t pfn, uint64_t va,
-			 unsigned slot, struct fx_blob *b)
+static inline int fx_ewb(struct fx *f, uint64_t pfn, uint64_t va, unsigned slot,
+			 struct fx_blob *b)
 {
-	struct epcg_sgx_pageinfo pi = {
-		.srcpge = b->data, .pcmd = &b->pcmd, .secs = EPCG_SGX_NO_PFN
-	};
+	struct epcg_sgx_pageinfo pi = { .srcpge = b->data,
+					.pcmd = &b->pcmd,
+					.secs = EPCG_SGX_NO_PFN };
 	int ret = epcg__encls_ewb(f->m, &pi, pfn, va, slot);
 
 	b->linaddr = pi.linaddr;

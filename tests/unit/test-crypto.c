@@ -6,9 +6,8 @@
  * misplaced or replayed must end in SGX_MAC_COMPARE_FAIL with nothing
  * loaded.
  */
-#include <pthread.h>
-
 #include <openssl/evp.h>
+#include <pthread.h>
 
 #include "sgx-fixture.h"
 #include "sgx/crypto-internal.h"
@@ -36,7 +35,7 @@ TEST(iv_is_the_version_shifted_left_32)
 {
 	uint8_t iv[EPCG_PAGING_IV_SIZE];
 	const uint8_t want[EPCG_PAGING_IV_SIZE] = { 1, 2, 3, 4, 5, 6,
-						     7, 8, 0, 0, 0, 0 };
+						    7, 8, 0, 0, 0, 0 };
 
 	epcg__paging_iv(0x0102030405060708ull, iv);
 	ASSERT_MEMEQ(iv, want, sizeof(want));
@@ -47,7 +46,7 @@ TEST(header_layout)
 	struct epcg_sgx_pcmd pcmd = { .enclave_id = 99 };
 	uint8_t hdr[EPCG_PAGING_HEADER_SIZE];
 
-	pcmd.secinfo.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_TCS) | 0x5;
+	pcmd.secinfo.flags = FX_PT(TCS) | 0x5;
 	pcmd.reserved[0] = 0xa1;
 	pcmd.reserved[39] = 0xa2;
 	memset(pcmd.mac, 0xff, sizeof(pcmd.mac));
@@ -84,8 +83,7 @@ TEST(seal_matches_plain_openssl)
 	ASSERT_EQ(EVP_EncryptInit_ex(c, EVP_aes_128_gcm(), NULL, test_key, iv),
 		  1);
 	ASSERT_EQ(EVP_EncryptUpdate(c, NULL, &len, aad, sizeof(aad)), 1);
-	ASSERT_EQ(EVP_EncryptUpdate(c, want, &len, page_in, EPCG_PAGE_SIZE),
-		  1);
+	ASSERT_EQ(EVP_EncryptUpdate(c, want, &len, page_in, EPCG_PAGE_SIZE), 1);
 	ASSERT_EQ(EVP_EncryptFinal_ex(c, want + len, &len), 1);
 	ASSERT_EQ(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, want_tag),
 		  1);
@@ -106,8 +104,8 @@ TEST(seal_open_round_trip)
 	for (int i = 0; i < 100; i++) {
 		fx_pattern(page_in, i);
 		v = epcg__paging_next_version(pc);
-		ASSERT_OK(epcg__paging_seal(pc, v, aad, page_in, page_out,
-					    tag));
+		ASSERT_OK(
+			epcg__paging_seal(pc, v, aad, page_in, page_out, tag));
 		ASSERT_TRUE(memcmp(page_in, page_out, EPCG_PAGE_SIZE));
 		ASSERT_OK(epcg__paging_open(pc, v, aad, page_out, tag,
 					    page_back));
@@ -116,8 +114,7 @@ TEST(seal_open_round_trip)
 	/* In place, as ELDU opens inside the frame. */
 	memcpy(page_back, page_in, EPCG_PAGE_SIZE);
 	ASSERT_OK(epcg__paging_seal(pc, v + 1, aad, page_back, page_back, tag));
-	ASSERT_OK(epcg__paging_open(pc, v + 1, aad, page_back, tag,
-				    page_back));
+	ASSERT_OK(epcg__paging_open(pc, v + 1, aad, page_back, tag, page_back));
 	ASSERT_MEMEQ(page_in, page_back, EPCG_PAGE_SIZE);
 	epcg__paging_crypto_destroy(pc);
 	epcg__paging_crypto_destroy(NULL);
@@ -233,8 +230,8 @@ TEST(key_never_in_output)
 		ASSERT_OK(epcg__paging_seal(pc, epcg__paging_next_version(pc),
 					    aad, page_in, page_out, tag));
 		ASSERT_FALSE(contains(page_out, EPCG_PAGE_SIZE, test_key, 8));
-		ASSERT_FALSE(contains(page_out, EPCG_PAGE_SIZE, test_key + 8,
-				      8));
+		ASSERT_FALSE(
+			contains(page_out, EPCG_PAGE_SIZE, test_key + 8, 8));
 		ASSERT_FALSE(contains(tag, 16, test_key, 8));
 		ASSERT_FALSE(contains(tag, 16, test_key + 8, 8));
 	}
@@ -319,8 +316,8 @@ TEST(ewb_eldu_round_trip)
 	struct scene *sc = scene_evicted();
 
 	for (unsigned i = 0; i < 4; i++) {
-		ASSERT_TRUE(memcmp(sc->b[i].data, sc->plain[i],
-				   EPCG_PAGE_SIZE));
+		ASSERT_TRUE(
+			memcmp(sc->b[i].data, sc->plain[i], EPCG_PAGE_SIZE));
 		expect_genuine_loads(sc, i);
 	}
 	ASSERT_EQ(fx_epcm(&sc->f, P(22)).type, EPCG_SGX_PT_TCS);
@@ -414,8 +411,8 @@ TEST(wrong_page_type)
 	}
 	/* A TCS blob passed off as a REG page. */
 	t = sc->b[2];
-	t.pcmd.secinfo.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_REG) |
-			       EPCG_SGX_SECINFO_R | EPCG_SGX_SECINFO_W;
+	t.pcmd.secinfo.flags = FX_PT(REG) | EPCG_SGX_SECINFO_R |
+			       EPCG_SGX_SECINFO_W;
 	expect_rejected(sc, &t, fx_linaddr(2), SECS, 2, sc->plain[2]);
 	expect_genuine_loads(sc, 0);
 	expect_genuine_loads(sc, 2);

@@ -7,8 +7,9 @@
  * Frames used by most tests: pfn 0 the SECS, 1 and 2 VA pages, 3 and up
  * enclave pages.
  */
-#include <pthread.h>
 #include <time.h>
+
+#include <pthread.h>
 
 #include "sgx-fixture.h"
 #include "util/atomic.h"
@@ -104,11 +105,10 @@ TEST(ecreate_binds_a_new_enclave)
 
 TEST(ecreate_faults)
 {
-	struct epcg_sgx_secs src = { .size = FX_SIZE, .base = FX_BASE,
+	struct epcg_sgx_secs src = { .size = FX_SIZE,
+				     .base = FX_BASE,
 				     .ssa_frame_size = 1 };
-	struct epcg_sgx_secinfo si = {
-		.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_SECS)
-	};
+	struct epcg_sgx_secinfo si = { .flags = FX_PT(SECS) };
 	struct epcg_sgx_pageinfo pi = { .srcpge = &src, .secinfo = &si };
 	struct epcg_secs *s, *s2;
 	struct fx f;
@@ -131,9 +131,9 @@ TEST(ecreate_faults)
 	src.reserved4[100] = 1;
 	ASSERT_STATUS(epcg__encls_ecreate(f.m, &pi, 0, s), GP);
 	src.reserved4[100] = 0;
-	si.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_REG);
+	si.flags = FX_PT(REG);
 	ASSERT_STATUS(epcg__encls_ecreate(f.m, &pi, 0, s), GP);
-	si.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_SECS);
+	si.flags = FX_PT(SECS);
 	ASSERT_OK(epcg__epcm_hold(f.m, 0));
 	ASSERT_STATUS(epcg__encls_ecreate(f.m, &pi, 0, s), GP);
 	epcg__epcm_release(f.m, 0);
@@ -194,16 +194,15 @@ TEST(eadd_faults)
 					 .secinfo = &si,
 					 .secs = SECS };
 	/* SECINFO: state bits, W without R, wrong types, reserved bytes. */
-	si.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_REG) | EPCG_SGX_SECINFO_R |
-		   EPCG_SGX_SECINFO_PENDING;
+	si.flags = FX_PT(REG) | EPCG_SGX_SECINFO_R | EPCG_SGX_SECINFO_PENDING;
 	ASSERT_STATUS(epcg__encls_eadd(f.m, &pi, P(0)), GP);
-	si.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_REG) | EPCG_SGX_SECINFO_W;
+	si.flags = FX_PT(REG) | EPCG_SGX_SECINFO_W;
 	ASSERT_STATUS(epcg__encls_eadd(f.m, &pi, P(0)), GP);
-	si.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_VA);
+	si.flags = FX_PT(VA);
 	ASSERT_STATUS(epcg__encls_eadd(f.m, &pi, P(0)), GP);
-	si.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_TRIM);
+	si.flags = FX_PT(TRIM);
 	ASSERT_STATUS(epcg__encls_eadd(f.m, &pi, P(0)), GP);
-	si.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_REG) | EPCG_SGX_SECINFO_R;
+	si.flags = FX_PT(REG) | EPCG_SGX_SECINFO_R;
 	si.reserved[3] = 1;
 	ASSERT_STATUS(epcg__encls_eadd(f.m, &pi, P(0)), GP);
 	si.reserved[3] = 0;
@@ -399,8 +398,7 @@ TEST(etrack_statuses)
 	ASSERT_OK(epcg__encl_eenter(e.s, &t));
 	/* t entered in the current epoch: the next ETRACK makes it old. */
 	ASSERT_STATUS(epcg__encls_etrack(f.m, SECS), 0);
-	ASSERT_STATUS(epcg__encls_etrack(f.m, SECS),
-		      EPCG_SGX_PREV_TRK_INCMPL);
+	ASSERT_STATUS(epcg__encls_etrack(f.m, SECS), EPCG_SGX_PREV_TRK_INCMPL);
 	epcg__encl_eexit(&t);
 	ASSERT_STATUS(epcg__encls_etrack(f.m, SECS), 0);
 	ASSERT_STATUS(epcg__encls_etrack(f.m, P(0)), PF);
@@ -437,8 +435,7 @@ TEST(ewb_blocking_and_tracking)
 	ASSERT_U64_EQ(b.linaddr, fx_linaddr(0));
 	ASSERT_EQ(b.pcmd.enclave_id, epcg__secs_eid(e.s));
 	ASSERT_U64_EQ(b.pcmd.secinfo.flags,
-		      EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_REG) |
-			      EPCG_SGX_SECINFO_R | EPCG_SGX_SECINFO_W);
+		      FX_PT(REG) | EPCG_SGX_SECINFO_R | EPCG_SGX_SECINFO_W);
 	ASSERT_EQ(epcg__secs_nr_children(e.s), 1);
 
 	/* A thread inside since before the block holds the page back. */
@@ -550,9 +547,9 @@ TEST(ewb_faults)
 	fx_einit(&e);
 	ASSERT_STATUS(epcg__encls_eblock(f.m, P(0)), 0);
 	ASSERT_STATUS(epcg__encls_etrack(f.m, SECS), 0);
-	ASSERT_STATUS(fx_ewb(&f, P(5), VA, 0, &b), PF);	/* invalid page */
+	ASSERT_STATUS(fx_ewb(&f, P(5), VA, 0, &b), PF); /* invalid page */
 	ASSERT_STATUS(fx_ewb(&f, P(0), P(1), 0, &b), PF); /* not a VA page */
-	ASSERT_STATUS(fx_ewb(&f, P(0), VA2, 0, &b), PF);  /* invalid VA */
+	ASSERT_STATUS(fx_ewb(&f, P(0), VA2, 0, &b), PF); /* invalid VA */
 	ASSERT_STATUS(fx_ewb(&f, NR, VA, 0, &b), PF);
 	ASSERT_STATUS(fx_ewb(&f, P(0), NR, 0, &b), PF);
 	ASSERT_STATUS(fx_ewb(&f, P(0), VA, 512, &b), GP);
@@ -646,11 +643,9 @@ TEST(eldu_faults)
 	fx_evict(&e, P(0), VA, 0, &b);
 	/* Target valid, not a VA page, slot out of range, busy frames. */
 	ASSERT_STATUS(fx_eldu(&f, &b, fx_linaddr(0), SECS, P(1), VA, 0), PF);
-	ASSERT_STATUS(fx_eldu(&f, &b, fx_linaddr(0), SECS, P(2), P(1), 0),
-		      PF);
+	ASSERT_STATUS(fx_eldu(&f, &b, fx_linaddr(0), SECS, P(2), P(1), 0), PF);
 	ASSERT_STATUS(fx_eldu(&f, &b, fx_linaddr(0), SECS, NR, VA, 0), PF);
-	ASSERT_STATUS(fx_eldu(&f, &b, fx_linaddr(0), SECS, P(2), VA, 512),
-		      GP);
+	ASSERT_STATUS(fx_eldu(&f, &b, fx_linaddr(0), SECS, P(2), VA, 512), GP);
 	ASSERT_STATUS(epcg__encls_eldu(f.m, &pi, P(2), VA, 0), PF);
 	ASSERT_OK(epcg__epcm_hold(f.m, P(2)));
 	ASSERT_STATUS(fx_eldu(&f, &b, fx_linaddr(0), SECS, P(2), VA, 0), GP);
@@ -663,8 +658,8 @@ TEST(eldu_faults)
 	epcg__epcm_release(f.m, SECS);
 	/* A child needs its SECS resident. */
 	ASSERT_STATUS(fx_eldu(&f, &b, fx_linaddr(0), P(1), P(2), VA, 0), PF);
-	ASSERT_STATUS(fx_eldu(&f, &b, fx_linaddr(0), EPCG_SGX_NO_PFN, P(2),
-			      VA, 0),
+	ASSERT_STATUS(fx_eldu(&f, &b, fx_linaddr(0), EPCG_SGX_NO_PFN, P(2), VA,
+			      0),
 		      PF);
 	fx_evict(&e, P(1), VA, 1, &bs);
 	ASSERT_STATUS(fx_ewb(&f, SECS, VA2, 0, &bs), 0);
@@ -745,8 +740,7 @@ TEST(va_page_evicted_and_reloaded)
 	ASSERT_STATUS(fx_eldu(&f, &bv, 0, EPCG_SGX_NO_PFN, P(7), VA2, 9), 0);
 	ASSERT_EQ(fx_epcm(&f, P(7)).type, EPCG_SGX_PT_VA);
 	ASSERT_U64_EQ(fx_slot(&f, P(7), 100), v);
-	ASSERT_STATUS(fx_eldu(&f, &b, fx_linaddr(0), SECS, P(1), P(7), 100),
-		      0);
+	ASSERT_STATUS(fx_eldu(&f, &b, fx_linaddr(0), SECS, P(1), P(7), 100), 0);
 	fx_pattern(want, 0);
 	ASSERT_MEMEQ(fx_bytes(&f, P(1)), want, EPCG_PAGE_SIZE);
 	fx_encl_finish(&e);
@@ -789,8 +783,7 @@ TEST(eaug_and_eaccept)
 	ASSERT_STATUS(epcg__encls_emodpr(f.m, &si, P(1)),
 		      EPCG_SGX_PAGE_NOT_MODIFIABLE);
 	/* EACCEPT wants the exact SECINFO. */
-	si.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_REG) | EPCG_SGX_SECINFO_R |
-		   EPCG_SGX_SECINFO_PENDING;
+	si.flags = FX_PT(REG) | EPCG_SGX_SECINFO_R | EPCG_SGX_SECINFO_PENDING;
 	ASSERT_STATUS(epcg__encls_eaccept(f.m, e.s, &si, P(1)),
 		      EPCG_SGX_PAGE_ATTRIBUTES_MISMATCH);
 	si.flags |= EPCG_SGX_SECINFO_W;
@@ -811,9 +804,8 @@ TEST(eaug_and_eaccept)
 
 TEST(emodpr_restricts_and_needs_tracking)
 {
-	struct epcg_sgx_secinfo si = {
-		.flags = EPCG_SGX_SECINFO_R | EPCG_SGX_SECINFO_X
-	};
+	struct epcg_sgx_secinfo si = { .flags = EPCG_SGX_SECINFO_R |
+						EPCG_SGX_SECINFO_X };
 	struct epcg_encl_thread t;
 	struct fx_encl e;
 	struct fx f;
@@ -841,8 +833,7 @@ TEST(emodpr_restricts_and_needs_tracking)
 	/* RW & RX = R, and PR until the enclave accepts. */
 	ASSERT_EQ(fx_epcm(&f, P(0)).flags,
 		  EPCG_SGX_SECINFO_R | EPCG_SGX_SECINFO_PR);
-	si.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_REG) | EPCG_SGX_SECINFO_R |
-		   EPCG_SGX_SECINFO_PR;
+	si.flags = FX_PT(REG) | EPCG_SGX_SECINFO_R | EPCG_SGX_SECINFO_PR;
 	ASSERT_STATUS(epcg__encls_eaccept(f.m, e.s, &si, P(0)),
 		      EPCG_SGX_NOT_TRACKED);
 	ASSERT_STATUS(epcg__encls_etrack(f.m, SECS), 0);
@@ -860,9 +851,7 @@ TEST(emodpr_restricts_and_needs_tracking)
 
 TEST(emodt_trim_and_tcs)
 {
-	struct epcg_sgx_secinfo si = {
-		.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_TRIM)
-	};
+	struct epcg_sgx_secinfo si = { .flags = FX_PT(TRIM) };
 	struct epcg_sgx_pageinfo pi = { .linaddr = fx_linaddr(9),
 					.secs = SECS };
 	struct epcg_encl_thread t;
@@ -885,12 +874,12 @@ TEST(emodt_trim_and_tcs)
 	ASSERT_STATUS(epcg__encls_emodt(f.m, &si, P(0)),
 		      EPCG_SGX_EPC_PAGE_CONFLICT);
 	epcg__epcm_release(f.m, P(0));
-	si.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_REG);
+	si.flags = FX_PT(REG);
 	ASSERT_STATUS(epcg__encls_emodt(f.m, &si, P(0)), GP);
-	si.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_TRIM) | EPCG_SGX_SECINFO_R;
+	si.flags = FX_PT(TRIM) | EPCG_SGX_SECINFO_R;
 	ASSERT_STATUS(epcg__encls_emodt(f.m, &si, P(0)), GP);
 
-	si.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_TRIM);
+	si.flags = FX_PT(TRIM);
 	ASSERT_STATUS(epcg__encls_emodt(f.m, &si, P(0)), 0);
 	ASSERT_EQ(fx_epcm(&f, P(0)).type, EPCG_SGX_PT_TRIM);
 	ASSERT_EQ(fx_epcm(&f, P(0)).flags, EPCG_SGX_SECINFO_MODIFIED);
@@ -911,13 +900,13 @@ TEST(emodt_trim_and_tcs)
 	epcg__encl_eexit(&t);
 
 	/* REG to TCS; TCS to TCS is no conversion. */
-	si.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_TCS);
+	si.flags = FX_PT(TCS);
 	ASSERT_STATUS(epcg__encls_emodt(f.m, &si, P(1)), 0);
 	ASSERT_EQ(fx_epcm(&f, P(1)).type, EPCG_SGX_PT_TCS);
 	si.flags |= EPCG_SGX_SECINFO_MODIFIED;
 	ASSERT_STATUS(epcg__encls_etrack(f.m, SECS), 0);
 	ASSERT_STATUS(epcg__encls_eaccept(f.m, e.s, &si, P(1)), 0);
-	si.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_TCS);
+	si.flags = FX_PT(TCS);
 	ASSERT_STATUS(epcg__encls_emodt(f.m, &si, P(1)), GP);
 	fx_encl_finish(&e);
 	fx_finish(&f);
@@ -1097,11 +1086,10 @@ TEST(leaves_race_on_shared_pages)
 	epcg_atomic_store_release(&r.stop, 1);
 	for (unsigned k = 0; k < 3; k++)
 		pthread_join(th[k], NULL);
-	epcg_test_note("%llu evictions, %llu EBLOCK conflicts",
-		       (unsigned long long)epcg_atomic_load_relaxed(
-			       &r.evictions),
-		       (unsigned long long)epcg_atomic_load_relaxed(
-			       &r.conflicts));
+	epcg_test_note(
+		"%llu evictions, %llu EBLOCK conflicts",
+		(unsigned long long)epcg_atomic_load_relaxed(&r.evictions),
+		(unsigned long long)epcg_atomic_load_relaxed(&r.conflicts));
 	ASSERT_CMP(epcg_atomic_load_relaxed(&r.evictions), >, 0);
 	ASSERT_EQ(epcg__secs_nr_children(e.s), RACE_PAGES);
 	ASSERT_EQ(epcg__secs_nr_inside(e.s), 0);
