@@ -1,0 +1,1147 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Enclaves: lifecycle, page table, Version Array slots, backing store,
+ * the fault path and release (SPEC H2, H8 to H10, E1, E4, E5).
+ *
+ * What an enclave is made of
+ * --------------------------
+ *
+ *   struct epcg_encl
+ *     secs        the leaves' state: enclave id, entry epochs, threads
+ *     secs_page   the SECS as a page: its EPC page, or its VA slot
+ *     chunks[]  --> chunk of 512 struct epcg_encl_page (40 bytes each),
+ *                   allocated when a page in its range first appears
+ *     va_pages  --> VA page <-> VA page <-> ...  (free slots first)
+ *     backing_fd    the enclave's memfd (below)
+ *
+ * Every page the enclave has, SECS included, is described by a struct
+ * epcg_encl_page: where it is in the EPC, or, while written out, which VA
+ * slot holds its version.  The EPC page's owner pointer points back at
+ * that description, which is how the reclaimer, holding only EPC pages,
+ * reaches the enclave.  The table is two-level and sparse, like the
+ * kernel's xarray: ELRANGE may be far larger than what is ever added,
+ * and a chunk costs 20 KiB only once one of its 512 pages exists.
+ *
+ * Version Array pages are allocated ahead (H2): one whenever the page
+ * count, the SECS included, reaches a multiple of 512, at ECREATE, EADD
+ * and EAUG time.  Each written-out page holds one slot, so a free slot
+ * always exists and writing a page out never allocates; that matters,
+ * since the reclaimer writes pages out precisely when EPC is short.  VA
+ * pages are never written out themselves and never on an LRU; they are
+ * charged to the cgroup of the task that built the enclave.
+ *
+ * The backing store (H8)
+ * ----------------------
+ * One memfd per enclave (an unlinked temporary file where memfd_create()
+ * is missing), sized once and sparse, so it costs only what is written:
+ *
+ *   0            size         size + 4096                  end
+ *   | page 0 | page 1 | ... | SECS | PCMD 0 .. PCMD n-1, PCMD SECS |
+ *
+ * Page i's ciphertext is at i * 4096, the SECS's right after ELRANGE, and
+ * the 128-byte PCMDs (paging metadata: SECINFO, enclave id, MAC) are
+ * packed 32 to a page after that, the SECS's last.  Nothing here is
+ * trusted: ELDU authenticates every byte it uses.  The file is memory of
+ * the host, never charged to sgx_epc.  All I/O goes through one function
+ * (backing_io()) that tests can make fail.
+ *
+ * The fault path (H9, E4)
+ * -----------------------
+ * An access to a page out of the EPC loads it back, its SECS first when
+ * that was written out too (a child cannot be loaded without a resident
+ * parent).  Each load allocates with EPCG_EPC_NO_RECLAIM: a fault must
+ * not wait for reclaim, so at a limit the charge queues the cgroup's
+ * async reclaim and reports -EBUSY, and with the EPC full the allocation
+ * wakes ksgxd and reports -EBUSY.  The access then drops the enclave
+ * lock, yields and tries again, as a thread re-executes a faulting
+ * instruction.  -ENOMEM (nothing reclaimable anywhere that could help),
+ * an unreadable backing store, or SGX_MAC_COMPARE_FAIL from ELDU end in
+ * the SIGBUS outcome: the enclave is marked faulted and every access
+ * fails with -EFAULT from then on.  A failed ELDU leaves its frame
+ * invalid and zeroed and the page's VA slot as it was; no byte of it ever
+ * reaches the caller.
+ *
+ * Locking: the enclave lock is the TLB
+ * ------------------------------------
+ * One mutex per enclave guards its page table, its VA slots, the scratch
+ * page used for paging I/O and every EPCM change made on its behalf.  An
+ * access copies to or from the frame while holding it, and the
+ * reclaimer's EWB runs under it, so a page can never be sealed while a
+ * copy into it is half done.  On hardware the same guarantee comes from
+ * EBLOCK plus ETRACK plus the IPI: no thread may still hold a translation
+ * when EWB runs.  We model that protocol faithfully (EBLOCK, ETRACK on
+ * SGX_NOT_TRACKED, then forced exits, H6) because its costs and counts
+ * are part of what epcg reports, but it cannot carry the data safety
+ * here: our IPI analogue marks threads as out without interrupting a copy
+ * in flight.  A lock-free access relying on epochs alone was considered
+ * and rejected for that reason.  The cost is that accesses to one enclave
+ * serialize with each other and with its paging; different enclaves do
+ * not contend.
+ *
+ * The lock is never held across an allocation that may reclaim, because
+ * reclaim takes enclave locks (the owner operations, encl-reclaim.c), nor
+ * across a yield (a virtual-time thread must not sleep holding a lock
+ * another simulated thread takes).  Build and EDMM calls therefore do not
+ * serialize on a mutex either: a BUILDING bit makes a second concurrent
+ * call fail with -EBUSY, as the kernel's per-enclave ioctl bit does.
+ *
+ * Release (H10)
+ * -------------
+ * Reclaim batches pin the enclave (get_owner) for the pages they hold.
+ * Release first sets RELEASING, after which no batch can pin it (pages a
+ * batch isolates from then on are dropped from their LRU and left to us),
+ * and waits for the pins already taken to be dropped, which happens at
+ * the end of the batch.  Then no reclaimer can touch the enclave, and
+ * release EREMOVEs and frees every resident page, the SECS and the VA
+ * pages, each uncharging the cgroup it was charged to, and closes the
+ * backing store.  Waiting, instead of leaving an isolated page to the
+ * batch as the kernel does, gives release's caller the guarantee that
+ * the enclave's charges are gone when it returns (E12).
+ *
+ * The measurement
+ * ---------------
+ * EINIT compares the leaves' measurement with the SIGSTRUCT's.  A caller
+ * without one gets what a debug signer would produce: we hash the same
+ * SDM-defined 64-byte blocks (ECREATE, EADD, EEXTEND) as pages are added,
+ * and init with NULL uses that.
+ */
+#include "encl-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "epc-internal.h"
+#include "util/macros.h"
+
+#define PAGE EPCG_PAGE_SIZE
+
+/* Modelled cost of one re-executed faulting access (virtual time). */
+#define RETRY_NS 2000
+
+/* SSA frames per TCS: our enclaves do not model state save areas. */
+#define SSA_FRAME_SIZE 1
+
+static bool encl_state(const struct epcg_encl *encl, unsigned bit)
+{
+	struct epcg_encl *w = (struct epcg_encl *)encl;
+
+	return epcg_atomic_load_acquire(&w->state) & bit;
+}
+
+static int alloc_errno(int err)
+{
+	return err == -EPCG_ERESTARTSYS ? -EINTR : err;
+}
+
+/* ---- the signer's measurement ---- */
+
+static void measure(struct epcg_encl *encl, const char *tag, uint64_t a,
+		    const void *tail, size_t tail_len, const void *data,
+		    size_t len)
+{
+	uint8_t block[64] = { 0 };
+
+	if (!encl->measure)
+		return;
+	memcpy(block, tag, strlen(tag));
+	for (int i = 0; i < 8; i++)
+		block[8 + i] = (uint8_t)(a >> (8 * i));
+	if (tail)
+		memcpy(block + 16, tail, tail_len);
+	if (EVP_DigestUpdate(encl->measure, block, sizeof(block)) != 1 ||
+	    (len && EVP_DigestUpdate(encl->measure, data, len) != 1)) {
+		EVP_MD_CTX_free(encl->measure);
+		encl->measure = NULL;	/* init without a SIGSTRUCT fails */
+	}
+}
+
+static void measure_ecreate(struct epcg_encl *encl)
+{
+	uint8_t block[64] = "ECREATE";
+
+	for (int i = 0; i < 4; i++)
+		block[8 + i] = (uint8_t)(SSA_FRAME_SIZE >> (8 * i));
+	for (int i = 0; i < 8; i++)
+		block[12 + i] = (uint8_t)(encl->size >> (8 * i));
+	if (encl->measure &&
+	    EVP_DigestUpdate(encl->measure, block, sizeof(block)) != 1) {
+		EVP_MD_CTX_free(encl->measure);
+		encl->measure = NULL;
+	}
+}
+
+/* ---- the backing store ---- */
+
+static int backing_tmpfile(void)
+{
+	const char *dir = getenv("TMPDIR");
+
+	return open(dir && *dir ? dir : P_tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC,
+		    0600);
+}
+
+static int backing_create(struct epcg_encl *encl)
+{
+	uint64_t nr = encl->size / PAGE + 1;	/* pages and the SECS */
+	uint64_t pcmd = (nr * EPCG_ENCL_PCMD_SIZE + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+	int fd = memfd_create("epcg-enclave", MFD_CLOEXEC);
+
+	if (fd < 0)
+		fd = backing_tmpfile();
+	if (fd < 0)
+		return -ENOMEM;
+	encl->pcmd_off = encl->size + PAGE;
+	if (ftruncate(fd, (off_t)(encl->pcmd_off + pcmd))) {
+		close(fd);
+		return -ENOMEM;
+	}
+	encl->backing_fd = fd;
+	return 0;
+}
+
+/* The one place the backing store is read or written (failure injection). */
+static int backing_io(struct epcg_encl *encl, enum epcg_encl_backing_op op,
+		      void *buf, size_t len, uint64_t off)
+{
+	struct epcg_encl_inject *inj = &encl->inject[op];
+	unsigned n = epcg_atomic_load_relaxed(&inj->count);
+	char *p = buf;
+
+	while (n)
+		if (epcg_atomic_cas_weak_relaxed(&inj->count, &n, n - 1))
+			return -epcg_atomic_load_relaxed(&inj->err);
+	while (len) {
+		ssize_t r = op == EPCG_ENCL_BACKING_READ ?
+				    pread(encl->backing_fd, p, len, (off_t)off) :
+				    pwrite(encl->backing_fd, p, len, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EIO;
+		p += r;
+		len -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+uint64_t epcg__encl_backing_page_off(const struct epcg_encl *encl,
+				     uint64_t index)
+{
+	return index * PAGE;
+}
+
+uint64_t epcg__encl_backing_pcmd_off(const struct epcg_encl *encl,
+				     uint64_t index)
+{
+	return encl->pcmd_off + index * EPCG_ENCL_PCMD_SIZE;
+}
+
+int epcg__encl_backing_read(struct epcg_encl *encl, uint64_t index)
+{
+	int err = backing_io(encl, EPCG_ENCL_BACKING_READ, encl->scratch, PAGE,
+			     epcg__encl_backing_page_off(encl, index));
+
+	if (!err)
+		err = backing_io(encl, EPCG_ENCL_BACKING_READ, encl->pcmd,
+				 EPCG_ENCL_PCMD_SIZE,
+				 epcg__encl_backing_pcmd_off(encl, index));
+	return err;
+}
+
+int epcg__encl_backing_write(struct epcg_encl *encl, uint64_t index)
+{
+	int err = backing_io(encl, EPCG_ENCL_BACKING_WRITE, encl->scratch,
+			     PAGE, epcg__encl_backing_page_off(encl, index));
+
+	if (!err)
+		err = backing_io(encl, EPCG_ENCL_BACKING_WRITE, encl->pcmd,
+				 EPCG_ENCL_PCMD_SIZE,
+				 epcg__encl_backing_pcmd_off(encl, index));
+	return err;
+}
+
+int epcg__encl_backing_fd(const struct epcg_encl *encl)
+{
+	return encl->backing_fd;
+}
+
+void epcg__encl_backing_inject(struct epcg_encl *encl,
+			       enum epcg_encl_backing_op op, int err,
+			       unsigned count)
+{
+	epcg_atomic_store_relaxed(&encl->inject[op].err, err);
+	epcg_atomic_store_relaxed(&encl->inject[op].count, count);
+}
+
+/* ---- the page table ---- */
+
+struct epcg_encl_page *epcg__encl_page_lookup(struct epcg_encl *encl,
+					      uint64_t offset)
+{
+	uint64_t idx = offset / PAGE;
+	struct epcg_encl_page *chunk = encl->chunks[idx / EPCG_ENCL_CHUNK_PAGES];
+	struct epcg_encl_page *page;
+
+	if (!chunk)
+		return NULL;
+	page = &chunk[idx % EPCG_ENCL_CHUNK_PAGES];
+	if (!(epcg_atomic_load_relaxed(&page->flags) & EPCG_ENCL_PAGE_PRESENT))
+		return NULL;
+	return page;
+}
+
+struct epcg_encl_page *epcg__encl_page_get(struct epcg_encl *encl,
+					   uint64_t offset)
+{
+	uint64_t idx = offset / PAGE, first;
+	struct epcg_encl_page **slot = &encl->chunks[idx / EPCG_ENCL_CHUNK_PAGES];
+
+	if (!*slot) {
+		struct epcg_encl_page *chunk =
+			calloc(EPCG_ENCL_CHUNK_PAGES, sizeof(*chunk));
+
+		if (!chunk)
+			return NULL;
+		first = idx - idx % EPCG_ENCL_CHUNK_PAGES;
+		for (unsigned i = 0; i < EPCG_ENCL_CHUNK_PAGES; i++) {
+			chunk[i].encl = encl;
+			chunk[i].offset = (first + i) * PAGE;
+			epcg_atomic_init(&chunk[i].flags, 0);
+		}
+		*slot = chunk;
+	}
+	return &(*slot)[idx % EPCG_ENCL_CHUNK_PAGES];
+}
+
+bool epcg__encl_page_resident(struct epcg_encl *encl, uint64_t offset)
+{
+	struct epcg_encl_page *page;
+	bool ret;
+
+	epcg_mutex_lock(&encl->lock);
+	page = offset < encl->size ?
+		       epcg__encl_page_lookup(encl, offset & ~(uint64_t)(PAGE - 1)) :
+		       NULL;
+	ret = page && page->epc_page;
+	epcg_mutex_unlock(&encl->lock);
+	return ret;
+}
+
+/* ---- Version Array pages and slots ---- */
+
+struct epcg_encl_va *epcg__encl_va_get(struct epcg_encl *encl,
+				       unsigned *ret_slot)
+{
+	struct epcg_encl_va *va;
+	unsigned w;
+
+	if (EPCG_WARN_ONCE(epcg_list_empty(&encl->va_pages),
+			   "encl: no VA page"))
+		return NULL;
+	va = epcg_list_first_entry(&encl->va_pages, struct epcg_encl_va, link);
+	if (EPCG_WARN_ONCE(va->nr_used == EPCG_SGX_VA_SLOT_NR,
+			   "encl: every VA slot is in use"))
+		return NULL;
+	for (w = 0; !~va->used[w]; w++)
+		;
+	*ret_slot = w * 64 + (unsigned)__builtin_ctzll(~va->used[w]);
+	va->used[w] |= 1ull << (*ret_slot % 64);
+	if (++va->nr_used == EPCG_SGX_VA_SLOT_NR)
+		epcg_list_move_tail(&va->link, &encl->va_pages);
+	return va;
+}
+
+void epcg__encl_va_put(struct epcg_encl *encl, struct epcg_encl_va *va,
+		       unsigned slot)
+{
+	va->used[slot / 64] &= ~(1ull << (slot % 64));
+	va->nr_used--;
+	/* Slots are taken from the first VA page: put one with room there. */
+	epcg_list_del_init(&va->link);
+	epcg_list_add(&va->link, &encl->va_pages);
+}
+
+int epcg__encl_grow(struct epcg_encl *encl, uint64_t page_cnt,
+		    enum epcg_epc_reclaim reclaim,
+		    struct epcg_encl_va **ret_va)
+{
+	struct epcg_encl_va *va;
+	int err;
+
+	*ret_va = NULL;
+	if (page_cnt % EPCG_SGX_VA_SLOT_NR)
+		return 0;
+	va = calloc(1, sizeof(*va));
+	if (!va)
+		return -ENOMEM;
+	epcg_list_init(&va->link);
+	err = epcg__sgx_alloc_page(encl->sgx, va, reclaim, &va->epc_page);
+	if (err) {
+		free(va);
+		return err;
+	}
+	if (EPCG_WARN_ONCE(epcg__encls_epa(encl->sgx->encls,
+					   epcg_epc_page_pfn(va->epc_page)),
+			   "encl: EPA failed")) {
+		epcg__sgx_free_page(encl->sgx, va->epc_page);
+		free(va);
+		return -EIO;
+	}
+	*ret_va = va;
+	return 0;
+}
+
+void epcg__encl_grown(struct epcg_encl *encl, struct epcg_encl_va *va)
+{
+	encl->page_cnt++;
+	if (va) {
+		epcg_list_add(&va->link, &encl->va_pages);
+		encl->nr_va++;
+	}
+}
+
+void epcg__encl_va_free(struct epcg_encl *encl, struct epcg_encl_va *va)
+{
+	if (!va)
+		return;
+	EPCG_WARN_ONCE(epcg__encls_eremove(encl->sgx->encls,
+					   epcg_epc_page_pfn(va->epc_page)),
+		       "encl: EREMOVE of a VA page failed");
+	epcg__sgx_free_page(encl->sgx, va->epc_page);
+	free(va);
+}
+
+/* ---- counters ---- */
+
+static struct epcg_sgx_counters *cg_counters(struct epcg_misc_cg *cg)
+{
+	struct epcg_sgx_cgroup *sgx_cg = epcg__sgx_cgroup_of(cg);
+
+	return sgx_cg ? &sgx_cg->stats : NULL;
+}
+
+static void count(epcg_atomic(uint64_t) *c, uint64_t n)
+{
+	epcg_atomic_fetch_add_relaxed(c, n);
+}
+
+void epcg__encl_count_eldu(struct epcg_encl *encl, struct epcg_epc_page *epc,
+			   uint64_t ns)
+{
+	struct epcg_sgx_counters *c = cg_counters(epc->cg);
+
+	count(&encl->stats.eldu, 1);
+	count(&encl->sgx->stats.eldu, 1);
+	count(&encl->sgx->stats.paging_ns, ns);
+	if (c) {
+		count(&c->eldu, 1);
+		count(&c->paging_ns, ns);
+	}
+}
+
+void epcg__encl_count_ewb(struct epcg_encl *encl, struct epcg_epc_page *epc,
+			  uint64_t ns, bool by_reclaimer)
+{
+	struct epcg_sgx_counters *c = cg_counters(epc->cg);
+
+	count(&encl->stats.ewb, 1);
+	count(&encl->sgx->stats.paging_ns, ns);
+	if (c)
+		count(&c->paging_ns, ns);
+	/* The batch counts the pages it frees; we count the SECS. */
+	if (!by_reclaimer) {
+		count(&encl->sgx->stats.ewb, 1);
+		if (c)
+			count(&c->ewb, 1);
+	}
+}
+
+/* What count_task() counts. */
+enum task_event {
+	TASK_FAULT,
+	TASK_SIGBUS,
+};
+
+/* Count a fault or a SIGBUS for the machine and the current task's cgroup. */
+static void count_task(struct epcg_encl *encl, enum task_event ev)
+{
+	struct epcg_sgx *sgx = encl->sgx;
+	struct epcg_misc_cg *cg =
+		epcg_misc_task_get_cg(sgx->misc, epcg_task_current());
+	struct epcg_sgx_counters *c = cg_counters(cg);
+
+	if (ev == TASK_FAULT) {
+		count(&sgx->stats.faults, 1);
+		if (c)
+			count(&c->faults, 1);
+	} else {
+		count(&sgx->stats.sigbus, 1);
+		if (c)
+			count(&c->sigbus, 1);
+	}
+	/* The task holds a reference too: never the last one. */
+	epcg_misc_cg_put(cg);
+}
+
+void epcg__encl_sigbus(struct epcg_encl *encl)
+{
+	epcg_atomic_fetch_or_acq_rel(&encl->state, EPCG_ENCL_FAULTED);
+	count(&encl->stats.sigbus, 1);
+	count_task(encl, TASK_SIGBUS);
+}
+
+void epcg__encl_backoff(struct epcg_encl *encl)
+{
+	epcg_exec_account_ns(encl->sgx->ex, RETRY_NS);
+	epcg_exec_cond_resched(encl->sgx->ex);
+}
+
+/* ---- the fault path ---- */
+
+/* ELDU @page (a child, or the SECS) into a new EPC page.  @lock. */
+static int eldu_page(struct epcg_encl *encl, struct epcg_encl_page *page)
+{
+	struct epcg_sgx *sgx = encl->sgx;
+	bool secs = epcg__encl_is_secs(page);
+	struct epcg_sgx_pageinfo pi = {
+		.linaddr = secs ? 0 : encl->base + page->offset,
+		.srcpge = encl->scratch,
+		.pcmd = encl->pcmd,
+		.secs = secs ? EPCG_SGX_NO_PFN :
+			       epcg__encl_pfn(&encl->secs_page),
+	};
+	struct epcg_epc_page *epc;
+	uint64_t t0, ns;
+	int err, st;
+
+	err = epcg__sgx_alloc_page(sgx, page, EPCG_EPC_NO_RECLAIM, &epc);
+	if (err)
+		return err;
+	err = epcg__encl_backing_read(encl, page->offset / PAGE);
+	if (err) {
+		err = -EIO;
+		goto err_free;
+	}
+	t0 = epcg_exec_now_ns(sgx->ex);
+	st = epcg__encls_eldu(sgx->encls, &pi, epcg_epc_page_pfn(epc),
+			      epcg_epc_page_pfn(page->va_page->epc_page),
+			      page->va_slot);
+	ns = epcg_exec_now_ns(sgx->ex) - t0;
+	if (st) {
+		err = st == EPCG_SGX_MAC_COMPARE_FAIL ? -EBADMSG : -EIO;
+		EPCG_WARN_ONCE(err == -EIO, "encl: ELDU failed: %s",
+			       epcg_sgx_status_name(st));
+		goto err_free;
+	}
+	epcg__encl_va_put(encl, page->va_page, page->va_slot);
+	page->va_page = NULL;
+	page->epc_page = epc;
+	if (!secs)
+		epcg__sgx_mark_reclaimable(sgx, epc);
+	epcg__encl_count_eldu(encl, epc, ns);
+	return 0;
+
+err_free:
+	/* ELDU failed or never ran: the frame is invalid in the EPCM. */
+	epcg__sgx_free_page(sgx, epc);
+	return err;
+}
+
+int epcg__encl_load(struct epcg_encl *encl, struct epcg_encl_page *page)
+{
+	int err;
+
+	if (!encl->secs_page.epc_page) {
+		err = eldu_page(encl, &encl->secs_page);
+		if (err)
+			return err;
+	}
+	if (page->epc_page)
+		return 0;
+	return eldu_page(encl, page);
+}
+
+/* ---- threads ---- */
+
+int epcg__encl_thread_check(struct epcg_encl *encl,
+			    struct epcg_encl_thread *t)
+{
+	if (!t || t->secs != encl->secs)
+		return -EINVAL;
+	if (epcg__encl_kicked(t) && epcg__encl_eenter(encl->secs, t))
+		return -EINVAL;
+	return 0;
+}
+
+int epcg_encl_enter(struct epcg_encl *encl, struct epcg_encl_thread **ret)
+{
+	struct epcg_encl_thread *t;
+
+	if (!encl || !ret || !encl_state(encl, EPCG_ENCL_INITIALIZED))
+		return -EINVAL;
+	t = malloc(sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	epcg__encl_thread_init(t);
+	if (epcg__encl_eenter(encl->secs, t)) {
+		free(t);
+		return -EBUSY;	/* initialized: only "too many inside" is left */
+	}
+	*ret = t;
+	return 0;
+}
+
+void epcg_encl_exit(struct epcg_encl_thread *thread)
+{
+	if (!thread)
+		return;
+	epcg__encl_eexit(thread);
+	free(thread);
+}
+
+/* ---- build calls ---- */
+
+int epcg__encl_build_begin(struct epcg_encl *encl)
+{
+	unsigned old = epcg_atomic_fetch_or_acq_rel(&encl->state,
+						    EPCG_ENCL_BUILDING);
+
+	return old & EPCG_ENCL_BUILDING ? -EBUSY : 0;
+}
+
+void epcg__encl_build_end(struct epcg_encl *encl)
+{
+	epcg_atomic_fetch_and_acq_rel(&encl->state, ~EPCG_ENCL_BUILDING);
+}
+
+static void encl_free(struct epcg_encl *encl)
+{
+	epcg__secs_destroy(encl->secs);
+	if (encl->backing_fd >= 0)
+		close(encl->backing_fd);
+	if (encl->chunks)
+		for (uint64_t i = 0; i < encl->nr_slots; i++)
+			free(encl->chunks[i]);
+	free(encl->chunks);
+	free(encl->scratch);
+	free(encl->pcmd);
+	EVP_MD_CTX_free(encl->measure);
+	epcg_mutex_finish(&encl->lock);
+	free(encl);
+}
+
+static struct epcg_encl *encl_alloc(struct epcg_sgx *sgx, uint64_t size)
+{
+	struct epcg_encl *encl = calloc(1, sizeof(*encl));
+
+	if (!encl)
+		return NULL;
+	encl->sgx = sgx;
+	encl->base = size;	/* any multiple of the size will do */
+	encl->size = size;
+	encl->backing_fd = -1;
+	encl->nr_slots = (size / PAGE + EPCG_ENCL_CHUNK_PAGES - 1) /
+			 EPCG_ENCL_CHUNK_PAGES;
+	epcg_atomic_init(&encl->refs, 1);
+	epcg_atomic_init(&encl->state, 0);
+	epcg_mutex_init(&encl->lock);
+	epcg_list_init(&encl->va_pages);
+	encl->secs_page.encl = encl;
+	encl->secs_page.offset = size;
+	encl->secs_page.type = EPCG_SGX_PT_SECS;
+	epcg_atomic_init(&encl->secs_page.flags, EPCG_ENCL_PAGE_PRESENT);
+	encl->chunks = calloc(encl->nr_slots, sizeof(*encl->chunks));
+	encl->scratch = aligned_alloc(PAGE, PAGE);
+	encl->pcmd = aligned_alloc(sizeof(*encl->pcmd), sizeof(*encl->pcmd));
+	encl->measure = EVP_MD_CTX_new();
+	if (!encl->chunks || !encl->scratch || !encl->pcmd || !encl->measure ||
+	    EVP_DigestInit_ex(encl->measure, EVP_sha256(), NULL) != 1 ||
+	    backing_create(encl) || epcg__secs_create(sgx->encls, &encl->secs)) {
+		encl_free(encl);
+		return NULL;
+	}
+	return encl;
+}
+
+/* ECREATE into @epc from a SECS built in the scratch page.  @lock. */
+static int ecreate(struct epcg_encl *encl, struct epcg_epc_page *epc)
+{
+	struct epcg_sgx_secs *src = (struct epcg_sgx_secs *)encl->scratch;
+	struct epcg_sgx_secinfo si = {
+		.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_SECS)
+	};
+	struct epcg_sgx_pageinfo pi = {
+		.srcpge = src, .secinfo = &si, .secs = EPCG_SGX_NO_PFN
+	};
+	int st;
+
+	memset(src, 0, sizeof(*src));
+	src->size = encl->size;
+	src->base = encl->base;
+	src->ssa_frame_size = SSA_FRAME_SIZE;
+	src->attributes = EPCG_SGX_ATTR_MODE64BIT;
+	st = epcg__encls_ecreate(encl->sgx->encls, &pi, epcg_epc_page_pfn(epc),
+				 encl->secs);
+	if (EPCG_WARN_ONCE(st, "encl: ECREATE failed: %s",
+			   epcg_sgx_status_name(st)))
+		return -EIO;
+	measure_ecreate(encl);
+	return 0;
+}
+
+int epcg_encl_create(struct epcg_sgx *sgx, uint64_t size,
+		     struct epcg_encl **ret)
+{
+	struct epcg_epc_page *epc;
+	struct epcg_encl_va *va;
+	struct epcg_encl *encl;
+	int err;
+
+	if (!sgx || !ret || size < 2 * PAGE || size > EPCG_ENCL_MAX_SIZE ||
+	    (size & (size - 1)))
+		return -EINVAL;
+	/*
+	 * The machine's owner operations for enclave pages.  Set before the
+	 * first enclave page can reach an LRU, so no reclaimer reads it
+	 * meanwhile; a no-op once set (tests may install fakes instead).
+	 */
+	if (!sgx->rops)
+		sgx->rops = &epcg__encl_reclaim_ops;
+	encl = encl_alloc(sgx, size);
+	if (!encl)
+		return -ENOMEM;
+	/* As the kernel: the first VA page, then the SECS (which counts). */
+	err = epcg__encl_grow(encl, 0, EPCG_EPC_RECLAIM, &va);
+	if (err)
+		goto err_free;
+	err = epcg__sgx_alloc_page(sgx, &encl->secs_page, EPCG_EPC_RECLAIM, &epc);
+	if (err)
+		goto err_va;
+	epcg_mutex_lock(&encl->lock);
+	err = ecreate(encl, epc);
+	if (!err) {
+		encl->secs_page.epc_page = epc;
+		epcg__encl_grown(encl, va);
+	}
+	epcg_mutex_unlock(&encl->lock);
+	if (err)
+		goto err_epc;
+	*ret = encl;
+	return 0;
+
+err_epc:
+	epcg__sgx_free_page(sgx, epc);
+err_va:
+	epcg__encl_va_free(encl, va);
+err_free:
+	encl_free(encl);
+	return alloc_errno(err);
+}
+
+/* EADD and EEXTEND one page into @epc and make it reclaimable.  @lock. */
+static int eadd(struct epcg_encl *encl, struct epcg_encl_page *page,
+		struct epcg_epc_page *epc, const void *src,
+		enum epcg_sgx_page_type pt, unsigned perm)
+{
+	struct epcg_encls *m = encl->sgx->encls;
+	uint64_t secs_pfn = epcg__encl_pfn(&encl->secs_page);
+	struct epcg_sgx_secinfo si = { .flags = EPCG_SGX_SECINFO_PT(pt) | perm };
+	struct epcg_sgx_pageinfo pi = {
+		.linaddr = encl->base + page->offset,
+		.srcpge = (void *)src,
+		.secinfo = &si,
+		.secs = secs_pfn,
+	};
+	uint64_t pfn = epcg_epc_page_pfn(epc);
+	int st;
+
+	st = epcg__encls_eadd(m, &pi, pfn);
+	if (EPCG_WARN_ONCE(st, "encl: EADD failed: %s",
+			   epcg_sgx_status_name(st)))
+		return -EIO;
+	measure(encl, "EADD", page->offset, &si, 48, NULL, 0);
+	for (unsigned off = 0; off < PAGE; off += 256) {
+		st = epcg__encls_eextend(m, secs_pfn, pfn, off);
+		EPCG_WARN_ONCE(st, "encl: EEXTEND failed: %s",
+			       epcg_sgx_status_name(st));
+		measure(encl, "EEXTEND", page->offset + off, NULL, 0,
+			(const char *)src + off, 256);
+	}
+	page->epc_page = epc;
+	page->type = pt;
+	page->secinfo = pt == EPCG_SGX_PT_TCS ? 0 : perm;
+	epcg_atomic_fetch_or_acq_rel(&page->flags, EPCG_ENCL_PAGE_PRESENT);
+	encl->nr_pages++;
+	epcg__sgx_mark_reclaimable(encl->sgx, epc);
+	return 0;
+}
+
+static int add_one(struct epcg_encl *encl, uint64_t offset, const void *src,
+		   enum epcg_sgx_page_type pt, unsigned perm)
+{
+	struct epcg_encl_page *page = NULL;
+	struct epcg_encl_va *va;
+	struct epcg_epc_page *epc;
+	uint64_t page_cnt;
+	int err = 0;
+
+	epcg_mutex_lock(&encl->lock);
+	if (encl_state(encl, EPCG_ENCL_INITIALIZED))
+		err = -EINVAL;
+	else if (epcg__encl_page_lookup(encl, offset))
+		err = -EEXIST;
+	else if (!(page = epcg__encl_page_get(encl, offset)))
+		err = -ENOMEM;
+	page_cnt = encl->page_cnt;
+	epcg_mutex_unlock(&encl->lock);
+	if (err)
+		return err;
+
+	/*
+	 * Both allocations may reclaim, so they run without the lock; the
+	 * BUILDING bit keeps the page count and the entry as they were.
+	 */
+	err = epcg__encl_grow(encl, page_cnt, EPCG_EPC_RECLAIM, &va);
+	if (err)
+		return alloc_errno(err);
+	err = epcg__sgx_alloc_page(encl->sgx, page, EPCG_EPC_RECLAIM, &epc);
+	if (err) {
+		epcg__encl_va_free(encl, va);
+		return alloc_errno(err);
+	}
+	epcg_mutex_lock(&encl->lock);
+	err = eadd(encl, page, epc, src, pt, perm);
+	if (!err)
+		epcg__encl_grown(encl, va);
+	epcg_mutex_unlock(&encl->lock);
+	if (err) {
+		epcg__sgx_free_page(encl->sgx, epc);
+		epcg__encl_va_free(encl, va);
+	}
+	return err;
+}
+
+int epcg_encl_add_pages(struct epcg_encl *encl, uint64_t offset,
+			const void *src, uint64_t nr,
+			enum epcg_encl_page_type type, unsigned prot,
+			uint64_t *ret_added)
+{
+	enum epcg_sgx_page_type pt;
+	uint64_t done = 0;
+	int err;
+
+	if (ret_added)
+		*ret_added = 0;
+	if (!encl || !src || !nr || offset % PAGE || offset >= encl->size ||
+	    nr > (encl->size - offset) / PAGE)
+		return -EINVAL;
+	if (type == EPCG_ENCL_PAGE_REG && !(prot & ~EPCG_ENCL_PROT_MASK) &&
+	    (!(prot & EPCG_ENCL_PROT_WRITE) || (prot & EPCG_ENCL_PROT_READ)))
+		pt = EPCG_SGX_PT_REG;
+	else if (type == EPCG_ENCL_PAGE_TCS && !prot)
+		pt = EPCG_SGX_PT_TCS;
+	else
+		return -EINVAL;
+	err = epcg__encl_build_begin(encl);
+	if (err)
+		return err;
+	for (; done < nr; done++) {
+		err = add_one(encl, offset + done * PAGE,
+			      (const char *)src + done * PAGE, pt, prot);
+		if (err)
+			break;
+	}
+	epcg__encl_build_end(encl);
+	if (ret_added)
+		*ret_added = done;
+	return err;
+}
+
+int epcg_encl_init(struct epcg_encl *encl,
+		   const struct epcg_sgx_sigstruct *sig)
+{
+	struct epcg_sgx_sigstruct own = { .attribute_mask = 0 };
+	unsigned len = 0;
+	int err, st;
+
+	if (!encl)
+		return -EINVAL;
+	err = epcg__encl_build_begin(encl);
+	if (err)
+		return err;
+	epcg_mutex_lock(&encl->lock);
+	if (encl_state(encl, EPCG_ENCL_INITIALIZED)) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (!sig) {
+		EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+		if (!c || !encl->measure ||
+		    EVP_MD_CTX_copy_ex(c, encl->measure) != 1 ||
+		    EVP_DigestFinal_ex(c, own.enclave_hash, &len) != 1)
+			err = -EPERM;
+		EVP_MD_CTX_free(c);
+		if (err)
+			goto out;
+		sig = &own;
+	}
+	/* An uninitialized enclave's SECS is never written out. */
+	st = epcg__encls_einit(encl->sgx->encls,
+			       epcg__encl_pfn(&encl->secs_page), sig);
+	if (st == EPCG_SGX_INVALID_MEASUREMENT ||
+	    st == EPCG_SGX_INVALID_ATTRIBUTE) {
+		err = -EPERM;
+	} else if (EPCG_WARN_ONCE(st, "encl: EINIT failed: %s",
+				  epcg_sgx_status_name(st))) {
+		err = -EIO;
+	} else {
+		epcg_atomic_fetch_or_acq_rel(&encl->state,
+					     EPCG_ENCL_INITIALIZED);
+		EVP_MD_CTX_free(encl->measure);
+		encl->measure = NULL;
+	}
+out:
+	epcg_mutex_unlock(&encl->lock);
+	epcg__encl_build_end(encl);
+	return err;
+}
+
+/* ---- access ---- */
+
+static bool access_allowed(const struct epcg_encl_page *page,
+			   enum epcg_encl_access access)
+{
+	unsigned need = access == EPCG_ENCL_READ ? EPCG_SGX_SECINFO_R :
+						   EPCG_SGX_SECINFO_W;
+
+	if (page->secinfo &
+	    (EPCG_SGX_SECINFO_PENDING | EPCG_SGX_SECINFO_MODIFIED))
+		return false;
+	if (page->type == EPCG_SGX_PT_TCS)
+		return true;	/* mapped read-write, as the kernel does */
+	return page->type == EPCG_SGX_PT_REG && (page->secinfo & need);
+}
+
+/*
+ * Find the page at @offset and make it resident, faulting it in (or EAUG
+ * it) as needed; @counted says whether this access was already counted as
+ * a fault.  @lock.  Return: the page; -EBUSY (retry); -EINTR; -EFAULT
+ * (the SIGBUS outcome, recorded); -EINVAL (no page, not initialized).
+ */
+static int fault_in(struct epcg_encl *encl, struct epcg_encl_thread *t,
+		    uint64_t offset, enum epcg_encl_fault_mode mode,
+		    bool *counted, struct epcg_encl_page **ret)
+{
+	struct epcg_encl_page *page;
+	int err = 0;
+
+	if (encl_state(encl, EPCG_ENCL_FAULTED))
+		return -EFAULT;
+	page = epcg__encl_page_lookup(encl, offset);
+	if (!page && (mode != EPCG_ENCL_FAULT_AUG ||
+		      !encl_state(encl, EPCG_ENCL_INITIALIZED)))
+		return -EINVAL;
+	if (!page) {
+		err = epcg__encl_aug(encl, t, offset, &page);
+	} else if (!page->epc_page) {
+		if (!*counted) {
+			count(&encl->stats.faults, 1);
+			count_task(encl, TASK_FAULT);
+			*counted = true;
+		}
+		err = epcg__encl_load(encl, page);
+	}
+	if (err == -EBUSY)
+		return err;
+	if (err == -EPCG_ERESTARTSYS)
+		return -EINTR;
+	if (err) {
+		epcg__encl_sigbus(encl);
+		return -EFAULT;
+	}
+	*ret = page;
+	return 0;
+}
+
+int epcg__encl_with_page(struct epcg_encl *encl, struct epcg_encl_thread *t,
+			 uint64_t offset, enum epcg_encl_fault_mode mode,
+			 int (*fn)(struct epcg_encl *encl,
+				   struct epcg_encl_page *page, void *arg),
+			 void *arg)
+{
+	bool counted = false;
+	struct epcg_encl_page *page;
+	int err;
+
+	for (;;) {
+		err = epcg__encl_thread_check(encl, t);
+		if (err)
+			return err;
+		epcg_mutex_lock(&encl->lock);
+		err = fault_in(encl, t, offset, mode, &counted, &page);
+		if (!err)
+			err = fn(encl, page, arg);
+		epcg_mutex_unlock(&encl->lock);
+		if (err != -EBUSY)
+			return err;
+		if (epcg_task_signal_pending(epcg_task_current()))
+			return -EINTR;
+		epcg__encl_backoff(encl);
+	}
+}
+
+struct copy {
+	enum epcg_encl_access access;
+	unsigned off;
+	void *buf;
+	size_t len;
+};
+
+static int copy_page(struct epcg_encl *encl, struct epcg_encl_page *page,
+		     void *arg)
+{
+	struct copy *c = arg;
+	char *frame = (char *)epcg_epc_page_addr(page->epc_page) + c->off;
+
+	if (!access_allowed(page, c->access))
+		return -EACCES;
+	if (c->access == EPCG_ENCL_READ)
+		memcpy(c->buf, frame, c->len);
+	else
+		memcpy(frame, c->buf, c->len);
+	epcg_atomic_fetch_or_acq_rel(&page->flags, EPCG_ENCL_PAGE_ACCESSED);
+	count(&encl->stats.accesses, 1);
+	return 0;
+}
+
+int epcg_encl_access(struct epcg_encl *encl, struct epcg_encl_thread *thread,
+		     uint64_t offset, enum epcg_encl_access access, void *buf,
+		     size_t len)
+{
+	struct copy c = { .access = access, .buf = buf };
+	int err;
+
+	if (!encl || !thread || (!buf && len) ||
+	    (unsigned)access >= EPCG_ENCL_ACCESS_NR || offset > encl->size ||
+	    len > encl->size - offset)
+		return -EINVAL;
+	while (len) {
+		c.off = (unsigned)(offset % PAGE);
+		c.len = EPCG_MIN(len, (size_t)(PAGE - c.off));
+		err = epcg__encl_with_page(encl, thread, offset - c.off,
+					   EPCG_ENCL_FAULT_AUG, copy_page, &c);
+		if (err)
+			return err;
+		c.buf = (char *)c.buf + c.len;
+		offset += c.len;
+		len -= c.len;
+	}
+	return 0;
+}
+
+/* ---- release ---- */
+
+/* EREMOVE and free @page's EPC page, which no reclaimer holds.  @lock. */
+static void remove_resident(struct epcg_encl *encl,
+			    struct epcg_encl_page *page)
+{
+	struct epcg_sgx *sgx = encl->sgx;
+	int st;
+
+	while (epcg__sgx_unmark_reclaimable(sgx, page->epc_page) == -EBUSY) {
+		/* Cannot happen once the pins are gone; harmless if it does. */
+		epcg_mutex_unlock(&encl->lock);
+		epcg__encl_backoff(encl);
+		epcg_mutex_lock(&encl->lock);
+	}
+	st = epcg__encls_eremove(sgx->encls, epcg__encl_pfn(page));
+	if (EPCG_WARN_ONCE(st, "encl: EREMOVE failed: %s; leaking the page",
+			   epcg_sgx_status_name(st)))
+		return;
+	epcg__sgx_free_page(sgx, page->epc_page);
+	page->epc_page = NULL;
+}
+
+void epcg_encl_release(struct epcg_encl *encl)
+{
+	struct epcg_encl_va *va, *tmp;
+	int st;
+
+	if (!encl)
+		return;
+	/* No new pins from here on; wait for the batches holding some. */
+	epcg_atomic_fetch_or_acq_rel(&encl->refs, EPCG_ENCL_RELEASING);
+	while ((epcg_atomic_load_acquire(&encl->refs) & ~EPCG_ENCL_RELEASING) >
+	       1)
+		epcg__encl_backoff(encl);
+
+	epcg_mutex_lock(&encl->lock);
+	if (EPCG_WARN_ONCE(epcg__secs_nr_inside(encl->secs),
+			   "encl: released with threads inside"))
+		epcg__encl_force_aex(encl->secs);
+	for (uint64_t i = 0; i < encl->nr_slots; i++) {
+		struct epcg_encl_page *chunk = encl->chunks[i];
+
+		for (unsigned j = 0; chunk && j < EPCG_ENCL_CHUNK_PAGES; j++)
+			if (chunk[j].epc_page)
+				remove_resident(encl, &chunk[j]);
+	}
+	if (encl->secs_page.epc_page) {
+		st = epcg__encls_eremove(encl->sgx->encls,
+					 epcg__encl_pfn(&encl->secs_page));
+		if (!EPCG_WARN_ONCE(st, "encl: EREMOVE of the SECS failed: %s",
+				    epcg_sgx_status_name(st)))
+			epcg__sgx_free_page(encl->sgx,
+					    encl->secs_page.epc_page);
+	}
+	epcg_list_for_each_entry_safe(va, tmp, &encl->va_pages, link)
+		epcg__encl_va_free(encl, va);
+	epcg_mutex_unlock(&encl->lock);
+	encl_free(encl);
+}
+
+/* ---- state ---- */
+
+void epcg_encl_stats(struct epcg_encl *encl, struct epcg_encl_stats *ret)
+{
+	struct epcg_encl_counters *c = &encl->stats;
+
+	epcg_mutex_lock(&encl->lock);
+	ret->size = encl->size;
+	ret->pages = encl->nr_pages;
+	ret->resident = epcg__secs_nr_children(encl->secs);
+	ret->secs_resident = encl->secs_page.epc_page != NULL;
+	ret->va_pages = encl->nr_va;
+	epcg_mutex_unlock(&encl->lock);
+	ret->accesses = epcg_atomic_load_relaxed(&c->accesses);
+	ret->faults = epcg_atomic_load_relaxed(&c->faults);
+	ret->ewb = epcg_atomic_load_relaxed(&c->ewb);
+	ret->eldu = epcg_atomic_load_relaxed(&c->eldu);
+	ret->eaug = epcg_atomic_load_relaxed(&c->eaug);
+	ret->etrack = epcg_atomic_load_relaxed(&c->etrack);
+	ret->forced_exits = epcg_atomic_load_relaxed(&c->forced_exits);
+	ret->sigbus = epcg_atomic_load_relaxed(&c->sigbus);
+	ret->faulted = encl_state(encl, EPCG_ENCL_FAULTED);
+}
+
+bool epcg_encl_faulted(const struct epcg_encl *encl)
+{
+	return encl_state(encl, EPCG_ENCL_FAULTED);
+}
+
+uint64_t epcg_encl_size(const struct epcg_encl *encl)
+{
+	return encl->size;
+}
