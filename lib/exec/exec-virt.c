@@ -46,6 +46,17 @@
  * running the same loop as a live one: block until woken, then run()
  * while should_run().  Blocked threads are woken at the waker's clock.
  *
+ * What threads see of each other.  A thread that runs ahead between
+ * yields writes shared state "in its future": a thread resumed afterwards
+ * with an earlier clock sees it already.  Two rules keep that honest.
+ * Wake-ups carry time: a woken thread runs no earlier than its waker's
+ * clock, and a waker that just made a waiter runnable (a worker that
+ * retired an item, a flush that ended) yields to every thread not later
+ * than itself, even at an equal clock and a larger id (it is "deferred",
+ * the one exception to ties by id), so the waiter checks the state as it
+ * was at the wake-up.  And a thread that publishes something others poll
+ * should pay its cost, cond_resched, then publish.
+ *
  * Waiting outside a simulated thread.  flush, cancel_work_sync,
  * kthread_stop and destroy may be called from plain code (the simulator's
  * set-up, a test).  There is no coroutine to park, so they drive the
