@@ -48,18 +48,14 @@ struct epcg_sgx_sigstruct;
 
 /* Types of the pages an enclave can be given. */
 enum epcg_encl_page_type {
-	EPCG_ENCL_PAGE_REG,	/* code or data */
-	EPCG_ENCL_PAGE_TCS,	/* thread control structure */
-	EPCG_ENCL_PAGE_TRIM,	/* being removed (epcg_encl_modify_type()) */
+	EPCG_ENCL_PAGE_REG, /* code or data */
+	EPCG_ENCL_PAGE_TCS, /* thread control structure */
+	EPCG_ENCL_PAGE_TRIM, /* being removed (epcg_encl_modify_type()) */
 	EPCG_ENCL_PAGE_TYPE_NR
 };
 
 /* What an access does with the enclave's memory. */
-enum epcg_encl_access {
-	EPCG_ENCL_READ,
-	EPCG_ENCL_WRITE,
-	EPCG_ENCL_ACCESS_NR
-};
+enum epcg_encl_access { EPCG_ENCL_READ, EPCG_ENCL_WRITE, EPCG_ENCL_ACCESS_NR };
 
 /**
  * struct epcg_encl_stats - one enclave's state and paging counters (X1).
@@ -285,9 +281,8 @@ int epcg_encl_restrict_perms(struct epcg_encl *encl, uint64_t offset,
  * Return: as epcg_encl_restrict_perms(); -EINVAL also for a bad @type or a
  * conversion the hardware does not allow.
  */
-int epcg_encl_modify_type(struct epcg_encl *encl, uint64_t offset,
-			  uint64_t nr, enum epcg_encl_page_type type,
-			  uint64_t *ret_done);
+int epcg_encl_modify_type(struct epcg_encl *encl, uint64_t offset, uint64_t nr,
+			  enum epcg_encl_page_type type, uint64_t *ret_done);
 
 /**
  * epcg_encl_remove_pages() - EREMOVE @nr TRIM pages the enclave accepted,
@@ -303,8 +298,8 @@ int epcg_encl_modify_type(struct epcg_encl *encl, uint64_t offset,
  * whose trimming the enclave has not accepted; -EBUSY, -EAGAIN, -EFAULT as
  * epcg_encl_restrict_perms().
  */
-int epcg_encl_remove_pages(struct epcg_encl *encl, uint64_t offset,
-			   uint64_t nr, uint64_t *ret_done);
+int epcg_encl_remove_pages(struct epcg_encl *encl, uint64_t offset, uint64_t nr,
+			   uint64_t *ret_done);
 
 /**
  * epcg_encl_accept() - EACCEPT (run by the enclave): confirm the pending

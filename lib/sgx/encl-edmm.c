@@ -15,10 +15,9 @@
  * and the IPI analogue, so the enclave's EACCEPT finds the tracking cycle
  * complete.
  */
-#include "encl-internal.h"
-
 #include <errno.h>
 
+#include "encl-internal.h"
 #include "epc-internal.h"
 #include "util/macros.h"
 
@@ -189,8 +188,9 @@ static int restrict_one(struct epcg_encl *encl, struct epcg_encl_page *page,
 	st = epcg__encls_emodpr(encl->sgx->encls, &si, epcg__encl_pfn(page));
 	if (st)
 		return -EFAULT;
-	page->secinfo = (uint8_t)((page->secinfo & ~EPCG_SGX_SECINFO_PERM_MASK) |
-				  (page->secinfo & prot) | EPCG_SGX_SECINFO_PR);
+	page->secinfo =
+		(uint8_t)((page->secinfo & ~EPCG_SGX_SECINFO_PERM_MASK) |
+			  (page->secinfo & prot) | EPCG_SGX_SECINFO_PR);
 	return epcg__encl_etrack(encl);
 }
 
@@ -214,7 +214,7 @@ static int modify_one(struct epcg_encl *encl, struct epcg_encl_page *page,
 
 	st = epcg__encls_emodt(encl->sgx->encls, &si, epcg__encl_pfn(page));
 	if (st == EPCG_ENCLS_FAULT(EPCG_X86_TRAP_GP))
-		return -EINVAL;	/* a conversion the hardware refuses */
+		return -EINVAL; /* a conversion the hardware refuses */
 	if (st)
 		return -EFAULT;
 	page->type = (uint8_t)pt;
@@ -222,9 +222,8 @@ static int modify_one(struct epcg_encl *encl, struct epcg_encl_page *page,
 	return epcg__encl_etrack(encl);
 }
 
-int epcg_encl_modify_type(struct epcg_encl *encl, uint64_t offset,
-			  uint64_t nr, enum epcg_encl_page_type type,
-			  uint64_t *ret_done)
+int epcg_encl_modify_type(struct epcg_encl *encl, uint64_t offset, uint64_t nr,
+			  enum epcg_encl_page_type type, uint64_t *ret_done)
 {
 	unsigned pt;
 
@@ -260,7 +259,7 @@ static int remove_one(struct epcg_encl *encl, struct epcg_encl_page *page,
 	if (st != EPCG_ENCLS_FAULT(EPCG_X86_TRAP_PF))
 		return -EPERM;
 	if (epcg__sgx_unmark_reclaimable(sgx, page->epc_page) == -EBUSY)
-		return -EAGAIN;	/* a batch holds it: try again */
+		return -EAGAIN; /* a batch holds it: try again */
 	st = epcg__encls_eremove(sgx->encls, epcg__encl_pfn(page));
 	if (EPCG_WARN_ONCE(st, "encl: EREMOVE of a trimmed page failed: %s",
 			   epcg_sgx_status_name(st))) {
@@ -277,8 +276,8 @@ static int remove_one(struct epcg_encl *encl, struct epcg_encl_page *page,
 	return 0;
 }
 
-int epcg_encl_remove_pages(struct epcg_encl *encl, uint64_t offset,
-			   uint64_t nr, uint64_t *ret_done)
+int epcg_encl_remove_pages(struct epcg_encl *encl, uint64_t offset, uint64_t nr,
+			   uint64_t *ret_done)
 {
 	return edmm_range(encl, offset, nr, remove_one, 0, ret_done);
 }
@@ -295,13 +294,13 @@ static int accept_one(struct epcg_encl *encl, struct epcg_encl_page *page,
 	if (!(page->secinfo & EPCG_SGX_SECINFO_STATE_MASK))
 		return -EINVAL;
 	if (epcg_atomic_load_acquire(&page->flags) & EPCG_ENCL_PAGE_RECLAIMING)
-		return -EBUSY;	/* blocked: fault again once it is out */
+		return -EBUSY; /* blocked: fault again once it is out */
 	st = epcg__encls_eaccept(encl->sgx->encls, t->secs, &si,
 				 epcg__encl_pfn(page));
 	if (st == EPCG_SGX_NOT_TRACKED)
 		return -EAGAIN;
 	if (st == EPCG_ENCLS_FAULT(EPCG_X86_TRAP_PF))
-		return -EAGAIN;	/* blocked by a failed write-back */
+		return -EAGAIN; /* blocked by a failed write-back */
 	if (EPCG_WARN_ONCE(st, "encl: EACCEPT failed: %s",
 			   epcg_sgx_status_name(st)))
 		return -EINVAL;

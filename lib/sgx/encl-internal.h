@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Enclaves, inside: the structures shared by encl.c (lifecycle, page
- * table, VA slots, backing store, fault path, release), encl-reclaim.c
- * (the reclaimer's owner operations for enclave pages) and encl-edmm.c
- * (EAUG, EMODPR, EMODT, EACCEPT, page removal), and the accessors the
- * tests use to reach the backing store.  The design is in the essay at
- * the top of encl.c.
+ * Enclaves, inside: the structures shared by encl.c (lifecycle, access,
+ * release), encl-paging.c (page table, VA slots, backing store, reloads),
+ * encl-reclaim.c (the reclaimer's owner operations for enclave pages) and
+ * encl-edmm.c (EAUG, EMODPR, EMODT, EACCEPT, page removal), and the
+ * accessors the tests use to reach the backing store.  The design is in
+ * the essay at the top of encl.c.
  *
  * Synchronization table
  * ---------------------
@@ -63,14 +63,14 @@
 #define EPCG_ENCL_PCMD_SIZE 128u
 
 /* struct epcg_encl_page.flags */
-#define EPCG_ENCL_PAGE_PRESENT 0x1u	/* added or augmented, not removed */
-#define EPCG_ENCL_PAGE_ACCESSED 0x2u	/* touched since the last aging */
-#define EPCG_ENCL_PAGE_RECLAIMING 0x4u	/* prepared by a batch, not written */
+#define EPCG_ENCL_PAGE_PRESENT 0x1u /* added or augmented, not removed */
+#define EPCG_ENCL_PAGE_ACCESSED 0x2u /* touched since the last aging */
+#define EPCG_ENCL_PAGE_RECLAIMING 0x4u /* prepared by a batch, not written */
 
 /* struct epcg_encl.state */
-#define EPCG_ENCL_INITIALIZED 0x1u	/* EINIT succeeded */
-#define EPCG_ENCL_FAULTED 0x2u		/* met the SIGBUS outcome */
-#define EPCG_ENCL_BUILDING 0x4u		/* a build or EDMM call runs */
+#define EPCG_ENCL_INITIALIZED 0x1u /* EINIT succeeded */
+#define EPCG_ENCL_FAULTED 0x2u /* met the SIGBUS outcome */
+#define EPCG_ENCL_BUILDING 0x4u /* a build or EDMM call runs */
 
 /* struct epcg_encl.refs: the pin count, and the bit release sets. */
 #define EPCG_ENCL_RELEASING (1ull << 62)
@@ -201,7 +201,7 @@ struct epcg_encl {
 /* The reclaimer's owner operations for enclave pages (encl-reclaim.c). */
 extern const struct epcg_reclaim_ops epcg__encl_reclaim_ops;
 
-/* ---- encl.c, for the other enclave files ---- */
+/* ---- encl.c and encl-paging.c, for the other enclave files ---- */
 
 /* The page at @offset (page-aligned, inside), or NULL if none.  @lock. */
 struct epcg_encl_page *epcg__encl_page_lookup(struct epcg_encl *encl,
@@ -223,7 +223,7 @@ int epcg__encl_load(struct epcg_encl *encl, struct epcg_encl_page *page);
 
 /* What the fault path does about an address with no page. */
 enum epcg_encl_fault_mode {
-	EPCG_ENCL_FAULT_AUG,	/* EAUG it (an initialized enclave) */
+	EPCG_ENCL_FAULT_AUG, /* EAUG it (an initialized enclave) */
 	EPCG_ENCL_FAULT_EXISTING, /* -EINVAL */
 	EPCG_ENCL_FAULT_MODE_NR
 };
@@ -250,6 +250,10 @@ int epcg__encl_with_page(struct epcg_encl *encl, struct epcg_encl_thread *t,
 int epcg__encl_aug(struct epcg_encl *encl, struct epcg_encl_thread *t,
 		   uint64_t offset, struct epcg_encl_page **ret);
 
+/* Count a fault for the enclave, the machine and the current task's
+ * cgroup. */
+void epcg__encl_count_fault(struct epcg_encl *encl);
+
 /*
  * The SIGBUS outcome: mark @encl faulted and count it for the enclave,
  * the machine and the current task's cgroup.  @lock.
@@ -262,8 +266,7 @@ void epcg__encl_backoff(struct epcg_encl *encl);
 
 /* Re-enter @t if the reclaimer forced it out.  Return: 0; -EINVAL if @t is
  * not inside @encl.  No enclave lock held. */
-int epcg__encl_thread_check(struct epcg_encl *encl,
-			    struct epcg_encl_thread *t);
+int epcg__encl_thread_check(struct epcg_encl *encl, struct epcg_encl_thread *t);
 
 /* Claim and drop the right to run a build or EDMM call: -EBUSY if taken. */
 int epcg__encl_build_begin(struct epcg_encl *encl);
@@ -308,6 +311,9 @@ void epcg__encl_count_eldu(struct epcg_encl *encl, struct epcg_epc_page *epc,
 void epcg__encl_count_ewb(struct epcg_encl *encl, struct epcg_epc_page *epc,
 			  uint64_t ns, bool machine);
 
+/* Create the backing store, sized for @encl->size (H8).  Return: 0;
+ * -ENOMEM. */
+int epcg__encl_backing_create(struct epcg_encl *encl);
 /* The backing store: page @index (offset / 4096; the SECS is size / 4096)
  * from or to @encl->scratch and @encl->pcmd.  @lock.  Return: 0; -errno. */
 int epcg__encl_backing_read(struct epcg_encl *encl, uint64_t index);

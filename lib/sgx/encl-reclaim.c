@@ -25,10 +25,9 @@
  * resident and intact.  When the last resident child of an initialized
  * enclave leaves, the SECS is written back too, and its frame freed.
  */
-#include "encl-internal.h"
-
 #include <errno.h>
 
+#include "encl-internal.h"
 #include "epc-internal.h"
 #include "util/macros.h"
 

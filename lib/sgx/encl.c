@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Enclaves: lifecycle, page table, Version Array slots, backing store,
- * the fault path and release (SPEC H2, H8 to H10, E1, E4, E5).
+ * Enclaves: the design, their lifecycle (create, add pages, init, threads,
+ * release) and access (SPEC H2, H8 to H10, E1, E4, E5).  Page table, VA
+ * slots, backing store and reloads are in encl-paging.c; the reclaimer's
+ * owner operations in encl-reclaim.c; SGX2 (EDMM) in encl-edmm.c.
  *
  * What an enclave is made of
  * --------------------------
@@ -105,18 +107,14 @@
  * SDM-defined 64-byte blocks (ECREATE, EADD, EEXTEND) as pages are added,
  * and init with NULL uses that.
  */
-#include "encl-internal.h"
-
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
+#include <unistd.h>
 
+#include "encl-internal.h"
 #include "epc-internal.h"
 #include "util/macros.h"
 
@@ -158,7 +156,7 @@ static void measure(struct epcg_encl *encl, const char *tag, uint64_t a,
 	if (EVP_DigestUpdate(encl->measure, block, sizeof(block)) != 1 ||
 	    (len && EVP_DigestUpdate(encl->measure, data, len) != 1)) {
 		EVP_MD_CTX_free(encl->measure);
-		encl->measure = NULL;	/* init without a SIGSTRUCT fails */
+		encl->measure = NULL; /* init without a SIGSTRUCT fails */
 	}
 }
 
@@ -177,405 +175,15 @@ static void measure_ecreate(struct epcg_encl *encl)
 	}
 }
 
-/* ---- the backing store ---- */
-
-static int backing_tmpfile(void)
-{
-	const char *dir = getenv("TMPDIR");
-
-	return open(dir && *dir ? dir : P_tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC,
-		    0600);
-}
-
-static int backing_create(struct epcg_encl *encl)
-{
-	uint64_t nr = encl->size / PAGE + 1;	/* pages and the SECS */
-	uint64_t pcmd = (nr * EPCG_ENCL_PCMD_SIZE + PAGE - 1) & ~(uint64_t)(PAGE - 1);
-	int fd = memfd_create("epcg-enclave", MFD_CLOEXEC);
-
-	if (fd < 0)
-		fd = backing_tmpfile();
-	if (fd < 0)
-		return -ENOMEM;
-	encl->pcmd_off = encl->size + PAGE;
-	if (ftruncate(fd, (off_t)(encl->pcmd_off + pcmd))) {
-		close(fd);
-		return -ENOMEM;
-	}
-	encl->backing_fd = fd;
-	return 0;
-}
-
-/* The one place the backing store is read or written (failure injection). */
-static int backing_io(struct epcg_encl *encl, enum epcg_encl_backing_op op,
-		      void *buf, size_t len, uint64_t off)
-{
-	struct epcg_encl_inject *inj = &encl->inject[op];
-	unsigned n = epcg_atomic_load_relaxed(&inj->count);
-	char *p = buf;
-
-	while (n)
-		if (epcg_atomic_cas_weak_relaxed(&inj->count, &n, n - 1))
-			return -epcg_atomic_load_relaxed(&inj->err);
-	while (len) {
-		ssize_t r = op == EPCG_ENCL_BACKING_READ ?
-				    pread(encl->backing_fd, p, len, (off_t)off) :
-				    pwrite(encl->backing_fd, p, len, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -EIO;
-		p += r;
-		len -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
-}
-
-uint64_t epcg__encl_backing_page_off(const struct epcg_encl *encl,
-				     uint64_t index)
-{
-	return index * PAGE;
-}
-
-uint64_t epcg__encl_backing_pcmd_off(const struct epcg_encl *encl,
-				     uint64_t index)
-{
-	return encl->pcmd_off + index * EPCG_ENCL_PCMD_SIZE;
-}
-
-int epcg__encl_backing_read(struct epcg_encl *encl, uint64_t index)
-{
-	int err = backing_io(encl, EPCG_ENCL_BACKING_READ, encl->scratch, PAGE,
-			     epcg__encl_backing_page_off(encl, index));
-
-	if (!err)
-		err = backing_io(encl, EPCG_ENCL_BACKING_READ, encl->pcmd,
-				 EPCG_ENCL_PCMD_SIZE,
-				 epcg__encl_backing_pcmd_off(encl, index));
-	return err;
-}
-
-int epcg__encl_backing_write(struct epcg_encl *encl, uint64_t index)
-{
-	int err = backing_io(encl, EPCG_ENCL_BACKING_WRITE, encl->scratch,
-			     PAGE, epcg__encl_backing_page_off(encl, index));
-
-	if (!err)
-		err = backing_io(encl, EPCG_ENCL_BACKING_WRITE, encl->pcmd,
-				 EPCG_ENCL_PCMD_SIZE,
-				 epcg__encl_backing_pcmd_off(encl, index));
-	return err;
-}
-
-int epcg__encl_backing_fd(const struct epcg_encl *encl)
-{
-	return encl->backing_fd;
-}
-
-void epcg__encl_backing_inject(struct epcg_encl *encl,
-			       enum epcg_encl_backing_op op, int err,
-			       unsigned count)
-{
-	epcg_atomic_store_relaxed(&encl->inject[op].err, err);
-	epcg_atomic_store_relaxed(&encl->inject[op].count, count);
-}
-
-/* ---- the page table ---- */
-
-struct epcg_encl_page *epcg__encl_page_lookup(struct epcg_encl *encl,
-					      uint64_t offset)
-{
-	uint64_t idx = offset / PAGE;
-	struct epcg_encl_page *chunk = encl->chunks[idx / EPCG_ENCL_CHUNK_PAGES];
-	struct epcg_encl_page *page;
-
-	if (!chunk)
-		return NULL;
-	page = &chunk[idx % EPCG_ENCL_CHUNK_PAGES];
-	if (!(epcg_atomic_load_relaxed(&page->flags) & EPCG_ENCL_PAGE_PRESENT))
-		return NULL;
-	return page;
-}
-
-struct epcg_encl_page *epcg__encl_page_get(struct epcg_encl *encl,
-					   uint64_t offset)
-{
-	uint64_t idx = offset / PAGE, first;
-	struct epcg_encl_page **slot = &encl->chunks[idx / EPCG_ENCL_CHUNK_PAGES];
-
-	if (!*slot) {
-		struct epcg_encl_page *chunk =
-			calloc(EPCG_ENCL_CHUNK_PAGES, sizeof(*chunk));
-
-		if (!chunk)
-			return NULL;
-		first = idx - idx % EPCG_ENCL_CHUNK_PAGES;
-		for (unsigned i = 0; i < EPCG_ENCL_CHUNK_PAGES; i++) {
-			chunk[i].encl = encl;
-			chunk[i].offset = (first + i) * PAGE;
-			epcg_atomic_init(&chunk[i].flags, 0);
-		}
-		*slot = chunk;
-	}
-	return &(*slot)[idx % EPCG_ENCL_CHUNK_PAGES];
-}
-
-bool epcg__encl_page_resident(struct epcg_encl *encl, uint64_t offset)
-{
-	struct epcg_encl_page *page;
-	bool ret;
-
-	epcg_mutex_lock(&encl->lock);
-	page = offset < encl->size ?
-		       epcg__encl_page_lookup(encl, offset & ~(uint64_t)(PAGE - 1)) :
-		       NULL;
-	ret = page && page->epc_page;
-	epcg_mutex_unlock(&encl->lock);
-	return ret;
-}
-
-/* ---- Version Array pages and slots ---- */
-
-struct epcg_encl_va *epcg__encl_va_get(struct epcg_encl *encl,
-				       unsigned *ret_slot)
-{
-	struct epcg_encl_va *va;
-	unsigned w;
-
-	if (EPCG_WARN_ONCE(epcg_list_empty(&encl->va_pages),
-			   "encl: no VA page"))
-		return NULL;
-	va = epcg_list_first_entry(&encl->va_pages, struct epcg_encl_va, link);
-	if (EPCG_WARN_ONCE(va->nr_used == EPCG_SGX_VA_SLOT_NR,
-			   "encl: every VA slot is in use"))
-		return NULL;
-	for (w = 0; !~va->used[w]; w++)
-		;
-	*ret_slot = w * 64 + (unsigned)__builtin_ctzll(~va->used[w]);
-	va->used[w] |= 1ull << (*ret_slot % 64);
-	if (++va->nr_used == EPCG_SGX_VA_SLOT_NR)
-		epcg_list_move_tail(&va->link, &encl->va_pages);
-	return va;
-}
-
-void epcg__encl_va_put(struct epcg_encl *encl, struct epcg_encl_va *va,
-		       unsigned slot)
-{
-	va->used[slot / 64] &= ~(1ull << (slot % 64));
-	va->nr_used--;
-	/* Slots are taken from the first VA page: put one with room there. */
-	epcg_list_del_init(&va->link);
-	epcg_list_add(&va->link, &encl->va_pages);
-}
-
-int epcg__encl_grow(struct epcg_encl *encl, uint64_t page_cnt,
-		    enum epcg_epc_reclaim reclaim,
-		    struct epcg_encl_va **ret_va)
-{
-	struct epcg_encl_va *va;
-	int err;
-
-	*ret_va = NULL;
-	if (page_cnt % EPCG_SGX_VA_SLOT_NR)
-		return 0;
-	va = calloc(1, sizeof(*va));
-	if (!va)
-		return -ENOMEM;
-	epcg_list_init(&va->link);
-	err = epcg__sgx_alloc_page(encl->sgx, va, reclaim, &va->epc_page);
-	if (err) {
-		free(va);
-		return err;
-	}
-	if (EPCG_WARN_ONCE(epcg__encls_epa(encl->sgx->encls,
-					   epcg_epc_page_pfn(va->epc_page)),
-			   "encl: EPA failed")) {
-		epcg__sgx_free_page(encl->sgx, va->epc_page);
-		free(va);
-		return -EIO;
-	}
-	*ret_va = va;
-	return 0;
-}
-
-void epcg__encl_grown(struct epcg_encl *encl, struct epcg_encl_va *va)
-{
-	encl->page_cnt++;
-	if (va) {
-		epcg_list_add(&va->link, &encl->va_pages);
-		encl->nr_va++;
-	}
-}
-
-void epcg__encl_va_free(struct epcg_encl *encl, struct epcg_encl_va *va)
-{
-	if (!va)
-		return;
-	EPCG_WARN_ONCE(epcg__encls_eremove(encl->sgx->encls,
-					   epcg_epc_page_pfn(va->epc_page)),
-		       "encl: EREMOVE of a VA page failed");
-	epcg__sgx_free_page(encl->sgx, va->epc_page);
-	free(va);
-}
-
-/* ---- counters ---- */
-
-static struct epcg_sgx_counters *cg_counters(struct epcg_misc_cg *cg)
-{
-	struct epcg_sgx_cgroup *sgx_cg = epcg__sgx_cgroup_of(cg);
-
-	return sgx_cg ? &sgx_cg->stats : NULL;
-}
-
-static void count(epcg_atomic(uint64_t) *c, uint64_t n)
-{
-	epcg_atomic_fetch_add_relaxed(c, n);
-}
-
-void epcg__encl_count_eldu(struct epcg_encl *encl, struct epcg_epc_page *epc,
-			   uint64_t ns)
-{
-	struct epcg_sgx_counters *c = cg_counters(epc->cg);
-
-	count(&encl->stats.eldu, 1);
-	count(&encl->sgx->stats.eldu, 1);
-	count(&encl->sgx->stats.paging_ns, ns);
-	if (c) {
-		count(&c->eldu, 1);
-		count(&c->paging_ns, ns);
-	}
-}
-
-void epcg__encl_count_ewb(struct epcg_encl *encl, struct epcg_epc_page *epc,
-			  uint64_t ns, bool by_reclaimer)
-{
-	struct epcg_sgx_counters *c = cg_counters(epc->cg);
-
-	count(&encl->stats.ewb, 1);
-	count(&encl->sgx->stats.paging_ns, ns);
-	if (c)
-		count(&c->paging_ns, ns);
-	/* The batch counts the pages it frees; we count the SECS. */
-	if (!by_reclaimer) {
-		count(&encl->sgx->stats.ewb, 1);
-		if (c)
-			count(&c->ewb, 1);
-	}
-}
-
-/* What count_task() counts. */
-enum task_event {
-	TASK_FAULT,
-	TASK_SIGBUS,
-};
-
-/* Count a fault or a SIGBUS for the machine and the current task's cgroup. */
-static void count_task(struct epcg_encl *encl, enum task_event ev)
-{
-	struct epcg_sgx *sgx = encl->sgx;
-	struct epcg_misc_cg *cg =
-		epcg_misc_task_get_cg(sgx->misc, epcg_task_current());
-	struct epcg_sgx_counters *c = cg_counters(cg);
-
-	if (ev == TASK_FAULT) {
-		count(&sgx->stats.faults, 1);
-		if (c)
-			count(&c->faults, 1);
-	} else {
-		count(&sgx->stats.sigbus, 1);
-		if (c)
-			count(&c->sigbus, 1);
-	}
-	/* The task holds a reference too: never the last one. */
-	epcg_misc_cg_put(cg);
-}
-
-void epcg__encl_sigbus(struct epcg_encl *encl)
-{
-	epcg_atomic_fetch_or_acq_rel(&encl->state, EPCG_ENCL_FAULTED);
-	count(&encl->stats.sigbus, 1);
-	count_task(encl, TASK_SIGBUS);
-}
-
 void epcg__encl_backoff(struct epcg_encl *encl)
 {
 	epcg_exec_account_ns(encl->sgx->ex, RETRY_NS);
 	epcg_exec_cond_resched(encl->sgx->ex);
 }
 
-/* ---- the fault path ---- */
-
-/* ELDU @page (a child, or the SECS) into a new EPC page.  @lock. */
-static int eldu_page(struct epcg_encl *encl, struct epcg_encl_page *page)
-{
-	struct epcg_sgx *sgx = encl->sgx;
-	bool secs = epcg__encl_is_secs(page);
-	struct epcg_sgx_pageinfo pi = {
-		.linaddr = secs ? 0 : encl->base + page->offset,
-		.srcpge = encl->scratch,
-		.pcmd = encl->pcmd,
-		.secs = secs ? EPCG_SGX_NO_PFN :
-			       epcg__encl_pfn(&encl->secs_page),
-	};
-	struct epcg_epc_page *epc;
-	uint64_t t0, ns;
-	int err, st;
-
-	err = epcg__sgx_alloc_page(sgx, page, EPCG_EPC_NO_RECLAIM, &epc);
-	if (err)
-		return err;
-	err = epcg__encl_backing_read(encl, page->offset / PAGE);
-	if (err) {
-		err = -EIO;
-		goto err_free;
-	}
-	t0 = epcg_exec_now_ns(sgx->ex);
-	st = epcg__encls_eldu(sgx->encls, &pi, epcg_epc_page_pfn(epc),
-			      epcg_epc_page_pfn(page->va_page->epc_page),
-			      page->va_slot);
-	ns = epcg_exec_now_ns(sgx->ex) - t0;
-	if (st) {
-		err = st == EPCG_SGX_MAC_COMPARE_FAIL ? -EBADMSG : -EIO;
-		EPCG_WARN_ONCE(err == -EIO, "encl: ELDU failed: %s",
-			       epcg_sgx_status_name(st));
-		goto err_free;
-	}
-	epcg__encl_va_put(encl, page->va_page, page->va_slot);
-	page->va_page = NULL;
-	page->epc_page = epc;
-	if (!secs)
-		epcg__sgx_mark_reclaimable(sgx, epc);
-	epcg__encl_count_eldu(encl, epc, ns);
-	return 0;
-
-err_free:
-	/* ELDU failed or never ran: the frame is invalid in the EPCM. */
-	epcg__sgx_free_page(sgx, epc);
-	return err;
-}
-
-int epcg__encl_load(struct epcg_encl *encl, struct epcg_encl_page *page)
-{
-	int err;
-
-	if (!encl->secs_page.epc_page) {
-		err = eldu_page(encl, &encl->secs_page);
-		if (err)
-			return err;
-	}
-	if (page->epc_page)
-		return 0;
-	return eldu_page(encl, page);
-}
-
 /* ---- threads ---- */
 
-int epcg__encl_thread_check(struct epcg_encl *encl,
-			    struct epcg_encl_thread *t)
+int epcg__encl_thread_check(struct epcg_encl *encl, struct epcg_encl_thread *t)
 {
 	if (!t || t->secs != encl->secs)
 		return -EINVAL;
@@ -596,7 +204,7 @@ int epcg_encl_enter(struct epcg_encl *encl, struct epcg_encl_thread **ret)
 	epcg__encl_thread_init(t);
 	if (epcg__encl_eenter(encl->secs, t)) {
 		free(t);
-		return -EBUSY;	/* initialized: only "too many inside" is left */
+		return -EBUSY; /* initialized: only "too many inside" is left */
 	}
 	*ret = t;
 	return 0;
@@ -614,8 +222,8 @@ void epcg_encl_exit(struct epcg_encl_thread *thread)
 
 int epcg__encl_build_begin(struct epcg_encl *encl)
 {
-	unsigned old = epcg_atomic_fetch_or_acq_rel(&encl->state,
-						    EPCG_ENCL_BUILDING);
+	unsigned old =
+		epcg_atomic_fetch_or_acq_rel(&encl->state, EPCG_ENCL_BUILDING);
 
 	return old & EPCG_ENCL_BUILDING ? -EBUSY : 0;
 }
@@ -648,7 +256,7 @@ static struct epcg_encl *encl_alloc(struct epcg_sgx *sgx, uint64_t size)
 	if (!encl)
 		return NULL;
 	encl->sgx = sgx;
-	encl->base = size;	/* any multiple of the size will do */
+	encl->base = size; /* any multiple of the size will do */
 	encl->size = size;
 	encl->backing_fd = -1;
 	encl->nr_slots = (size / PAGE + EPCG_ENCL_CHUNK_PAGES - 1) /
@@ -667,7 +275,8 @@ static struct epcg_encl *encl_alloc(struct epcg_sgx *sgx, uint64_t size)
 	encl->measure = EVP_MD_CTX_new();
 	if (!encl->chunks || !encl->scratch || !encl->pcmd || !encl->measure ||
 	    EVP_DigestInit_ex(encl->measure, EVP_sha256(), NULL) != 1 ||
-	    backing_create(encl) || epcg__secs_create(sgx->encls, &encl->secs)) {
+	    epcg__encl_backing_create(encl) ||
+	    epcg__secs_create(sgx->encls, &encl->secs)) {
 		encl_free(encl);
 		return NULL;
 	}
@@ -678,12 +287,11 @@ static struct epcg_encl *encl_alloc(struct epcg_sgx *sgx, uint64_t size)
 static int ecreate(struct epcg_encl *encl, struct epcg_epc_page *epc)
 {
 	struct epcg_sgx_secs *src = (struct epcg_sgx_secs *)encl->scratch;
-	struct epcg_sgx_secinfo si = {
-		.flags = EPCG_SGX_SECINFO_PT(EPCG_SGX_PT_SECS)
-	};
-	struct epcg_sgx_pageinfo pi = {
-		.srcpge = src, .secinfo = &si, .secs = EPCG_SGX_NO_PFN
-	};
+	struct epcg_sgx_secinfo si = { .flags = EPCG_SGX_SECINFO_PT(
+					       EPCG_SGX_PT_SECS) };
+	struct epcg_sgx_pageinfo pi = { .srcpge = src,
+					.secinfo = &si,
+					.secs = EPCG_SGX_NO_PFN };
 	int st;
 
 	memset(src, 0, sizeof(*src));
@@ -725,7 +333,8 @@ int epcg_encl_create(struct epcg_sgx *sgx, uint64_t size,
 	err = epcg__encl_grow(encl, 0, EPCG_EPC_RECLAIM, &va);
 	if (err)
 		goto err_free;
-	err = epcg__sgx_alloc_page(sgx, &encl->secs_page, EPCG_EPC_RECLAIM, &epc);
+	err = epcg__sgx_alloc_page(sgx, &encl->secs_page, EPCG_EPC_RECLAIM,
+				   &epc);
 	if (err)
 		goto err_va;
 	epcg_mutex_lock(&encl->lock);
@@ -756,7 +365,8 @@ static int eadd(struct epcg_encl *encl, struct epcg_encl_page *page,
 {
 	struct epcg_encls *m = encl->sgx->encls;
 	uint64_t secs_pfn = epcg__encl_pfn(&encl->secs_page);
-	struct epcg_sgx_secinfo si = { .flags = EPCG_SGX_SECINFO_PT(pt) | perm };
+	struct epcg_sgx_secinfo si = { .flags = EPCG_SGX_SECINFO_PT(pt) |
+						perm };
 	struct epcg_sgx_pageinfo pi = {
 		.linaddr = encl->base + page->offset,
 		.srcpge = (void *)src,
@@ -868,8 +478,7 @@ int epcg_encl_add_pages(struct epcg_encl *encl, uint64_t offset,
 	return err;
 }
 
-int epcg_encl_init(struct epcg_encl *encl,
-		   const struct epcg_sgx_sigstruct *sig)
+int epcg_encl_init(struct epcg_encl *encl, const struct epcg_sgx_sigstruct *sig)
 {
 	struct epcg_sgx_sigstruct own = { .attribute_mask = 0 };
 	unsigned len = 0;
@@ -930,7 +539,7 @@ static bool access_allowed(const struct epcg_encl_page *page,
 	    (EPCG_SGX_SECINFO_PENDING | EPCG_SGX_SECINFO_MODIFIED))
 		return false;
 	if (page->type == EPCG_SGX_PT_TCS)
-		return true;	/* mapped read-write, as the kernel does */
+		return true; /* mapped read-write, as the kernel does */
 	return page->type == EPCG_SGX_PT_REG && (page->secinfo & need);
 }
 
@@ -957,8 +566,7 @@ static int fault_in(struct epcg_encl *encl, struct epcg_encl_thread *t,
 		err = epcg__encl_aug(encl, t, offset, &page);
 	} else if (!page->epc_page) {
 		if (!*counted) {
-			count(&encl->stats.faults, 1);
-			count_task(encl, TASK_FAULT);
+			epcg__encl_count_fault(encl);
 			*counted = true;
 		}
 		err = epcg__encl_load(encl, page);
@@ -1022,7 +630,7 @@ static int copy_page(struct epcg_encl *encl, struct epcg_encl_page *page,
 	else
 		memcpy(frame, c->buf, c->len);
 	epcg_atomic_fetch_or_acq_rel(&page->flags, EPCG_ENCL_PAGE_ACCESSED);
-	count(&encl->stats.accesses, 1);
+	epcg_atomic_fetch_add_relaxed(&encl->stats.accesses, 1);
 	return 0;
 }
 
@@ -1054,8 +662,7 @@ int epcg_encl_access(struct epcg_encl *encl, struct epcg_encl_thread *thread,
 /* ---- release ---- */
 
 /* EREMOVE and free @page's EPC page, which no reclaimer holds.  @lock. */
-static void remove_resident(struct epcg_encl *encl,
-			    struct epcg_encl_page *page)
+static void remove_resident(struct epcg_encl *encl, struct epcg_encl_page *page)
 {
 	struct epcg_sgx *sgx = encl->sgx;
 	int st;

@@ -29,31 +29,30 @@
  *
  * Seeded (EPCG_SEED), time-bounded (EPCG_STRESS_SECONDS, default 5 s).
  */
-#include <epcg/encl.h>
-
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
+#include <epcg/encl.h>
 #include <epcg/exec.h>
 #include <epcg/misc.h>
 #include <epcg/sgx.h>
+#include <pthread.h>
+#include <unistd.h>
 
 #include "test.h"
 #include "util/atomic.h"
 
 #define RES EPCG_MISC_RES_SGX_EPC
 #define PG EPCG_PAGE_SIZE
-#define EPC_PAGES 1024			/* 4 MiB */
+#define EPC_PAGES 1024 /* 4 MiB */
 #define NR_ENCL 4
-#define ENCL_PAGES 1024			/* 4 MiB each: 16 MiB in all */
+#define ENCL_PAGES 1024 /* 4 MiB each: 16 MiB in all */
 #define NR_THREADS 4
-#define LIMIT_A_PAGES 600		/* cgroup "a": threads 0 and 1 */
+#define LIMIT_A_PAGES 600 /* cgroup "a": threads 0 and 1 */
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define MIN_PAGING 1000			/* sanitizers slow everything down */
+#define MIN_PAGING 1000 /* sanitizers slow everything down */
 #else
 #define MIN_PAGING 10000
 #endif
@@ -65,8 +64,8 @@ struct hdr {
 };
 
 struct page_state {
-	epcg_atomic(uint64_t) started;	/* last version its owner began */
-	epcg_atomic(uint64_t) done;	/* last version its owner finished */
+	epcg_atomic(uint64_t) started; /* last version its owner began */
+	epcg_atomic(uint64_t) done; /* last version its owner finished */
 };
 
 struct stress;
@@ -121,12 +120,12 @@ static uint64_t check(const uint8_t *buf, unsigned e, unsigned idx,
 
 	memcpy(&h, buf, sizeof(h));
 	if (h.encl != e || h.idx != idx || h.ver < ver_min || h.ver > ver_max)
-		epcg_test_fail(__FILE__, __LINE__,
-			       "enclave %u page %u: found enclave %u page %u version %llu, want versions %llu..%llu",
-			       e, idx, h.encl, h.idx,
-			       (unsigned long long)h.ver,
-			       (unsigned long long)ver_min,
-			       (unsigned long long)ver_max);
+		epcg_test_fail(
+			__FILE__, __LINE__,
+			"enclave %u page %u: found enclave %u page %u version %llu, want versions %llu..%llu",
+			e, idx, h.encl, h.idx, (unsigned long long)h.ver,
+			(unsigned long long)ver_min,
+			(unsigned long long)ver_max);
 	fill(want, e, idx, h.ver);
 	if (memcmp(buf, want, PG))
 		epcg_test_fail(__FILE__, __LINE__,
@@ -198,11 +197,9 @@ static void build(struct stress *s)
 			fill(src + (size_t)i * PG, e, i, 0);
 		ASSERT_OK(epcg_encl_create(s->sgx, (uint64_t)ENCL_PAGES * PG,
 					   &s->encl[e]));
-		ASSERT_OK(epcg_encl_add_pages(s->encl[e], 0, src, ENCL_PAGES,
-					      EPCG_ENCL_PAGE_REG,
-					      EPCG_ENCL_PROT_READ |
-						      EPCG_ENCL_PROT_WRITE,
-					      &added));
+		ASSERT_OK(epcg_encl_add_pages(
+			s->encl[e], 0, src, ENCL_PAGES, EPCG_ENCL_PAGE_REG,
+			EPCG_ENCL_PROT_READ | EPCG_ENCL_PROT_WRITE, &added));
 		ASSERT_U64_EQ(added, ENCL_PAGES);
 		ASSERT_OK(epcg_encl_init(s->encl[e], NULL));
 	}
@@ -220,7 +217,8 @@ static void verify_all(struct stress *s)
 	for (unsigned e = 0; e < NR_ENCL; e++) {
 		ASSERT_OK(epcg_encl_enter(s->encl[e], &t));
 		for (unsigned i = 0; i < ENCL_PAGES; i++) {
-			uint64_t v = epcg_atomic_load_acquire(&s->st[e][i].done);
+			uint64_t v =
+				epcg_atomic_load_acquire(&s->st[e][i].done);
 
 			ASSERT_OK(epcg_encl_access(s->encl[e], t, i * PG,
 						   EPCG_ENCL_READ, buf, PG));
@@ -265,14 +263,14 @@ static void run(enum epcg_sgx_policy policy, enum layout layout)
 		w->id = i;
 		w->rng = seed + i * 0x9e3779b97f4a7c15ull;
 		epcg_task_init(&w->task, 200 + (int)i, -1);
-		epcg_misc_task_attach(&w->task,
-				      s->cg[layout == TWO_CGROUPS &&
-					    i >= NR_THREADS / 2]);
+		epcg_misc_task_attach(
+			&w->task,
+			s->cg[layout == TWO_CGROUPS && i >= NR_THREADS / 2]);
 	}
 	build(s);
 
-	s->deadline_ns = now_ns() +
-			 (uint64_t)(epcg_test_stress_seconds(5) * 1e9);
+	s->deadline_ns =
+		now_ns() + (uint64_t)(epcg_test_stress_seconds(5) * 1e9);
 	for (unsigned i = 0; i < NR_THREADS; i++)
 		ASSERT_EQ(pthread_create(&s->w[i].thread, NULL, worker_fn,
 					 &s->w[i]),
@@ -285,11 +283,11 @@ static void run(enum epcg_sgx_policy policy, enum layout layout)
 	verify_all(s);
 
 	epcg_sgx_stats(s->sgx, &st);
-	epcg_test_note("%llu reads, %llu writes verified; EWB %llu, ELDU %llu, faults %llu, SIGBUS %llu",
-		       (unsigned long long)reads, (unsigned long long)writes,
-		       (unsigned long long)st.ewb, (unsigned long long)st.eldu,
-		       (unsigned long long)st.faults,
-		       (unsigned long long)st.sigbus);
+	epcg_test_note(
+		"%llu reads, %llu writes verified; EWB %llu, ELDU %llu, faults %llu, SIGBUS %llu",
+		(unsigned long long)reads, (unsigned long long)writes,
+		(unsigned long long)st.ewb, (unsigned long long)st.eldu,
+		(unsigned long long)st.faults, (unsigned long long)st.sigbus);
 	ASSERT_CMP(st.ewb, >=, MIN_PAGING);
 	ASSERT_CMP(st.eldu, >=, MIN_PAGING);
 	ASSERT_U64_EQ(st.sigbus, 0);
@@ -297,8 +295,8 @@ static void run(enum epcg_sgx_policy policy, enum layout layout)
 	for (unsigned e = 0; e < NR_ENCL; e++)
 		epcg_encl_release(s->encl[e]);
 	/* A ksgxd batch may still be freeing the frames it wrote out. */
-	for (int i = 0; i < 1000 && epcg_epc_nr_free(epc) !=
-					    epcg_epc_nr_pages(epc); i++)
+	for (int i = 0;
+	     i < 1000 && epcg_epc_nr_free(epc) != epcg_epc_nr_pages(epc); i++)
 		usleep(1000);
 	epcg_exec_flush(s->ex);
 	ASSERT_U64_EQ(epcg_misc_usage(epcg_misc_root(s->m), RES), 0);
