@@ -19,4 +19,4 @@ scripts/build.sh build-asan -Dwerror=true -Db_sanitize=address,undefined \
 scripts/build.sh build-tsan -Dwerror=true -Db_sanitize=thread -Db_lundef=false
 
 EPCG_TEST_TIMEOUT_SCALE=3 exec scripts/run-tests.sh \
-	build:unit,stress,e2e build-asan:unit,stress build-tsan:unit,stress
+	build:unit,stress,e2e,fuzz build-asan:unit,stress,fuzz build-tsan:unit,stress
