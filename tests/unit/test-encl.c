@@ -96,8 +96,8 @@ static void pattern(uint8_t *buf, unsigned tag, uint64_t idx, unsigned ver)
 }
 
 /* An initialized enclave of @nr REG pages (pattern @tag, version 0). */
-static struct epcg_encl *build(struct fx *f, uint64_t size, uint64_t nr,
-			       unsigned tag)
+static struct epcg_encl *build_on(struct epcg_sgx *sgx, uint64_t size,
+				  uint64_t nr, unsigned tag)
 {
 	uint8_t *src = malloc(nr * PG);
 	struct epcg_encl *e;
@@ -106,13 +106,19 @@ static struct epcg_encl *build(struct fx *f, uint64_t size, uint64_t nr,
 	ASSERT_NOT_NULL(src);
 	for (uint64_t i = 0; i < nr; i++)
 		pattern(src + i * PG, tag, i, 0);
-	ASSERT_OK(epcg_encl_create(f->sgx, size, &e));
+	ASSERT_OK(epcg_encl_create(sgx, size, &e));
 	ASSERT_OK(epcg_encl_add_pages(e, 0, src, nr, EPCG_ENCL_PAGE_REG, RW,
 				      &added));
 	ASSERT_U64_EQ(added, nr);
 	ASSERT_OK(epcg_encl_init(e, NULL));
 	free(src);
 	return e;
+}
+
+static struct epcg_encl *build(struct fx *f, uint64_t size, uint64_t nr,
+			       unsigned tag)
+{
+	return build_on(f->sgx, size, nr, tag);
 }
 
 static struct epcg_encl_stats stats(struct epcg_encl *e)
@@ -1001,6 +1007,71 @@ TEST(edmm_with_nothing_reclaimable_is_efault)
 	fx_teardown(&f);
 }
 
+/* ---- virtual time ---- */
+
+struct vrun {
+	struct epcg_sgx *sgx;
+	struct epcg_encl *e;
+	uint64_t faults;
+};
+
+static void vrun_fn(void *arg)
+{
+	struct vrun *v = arg;
+	struct epcg_encl_thread *t;
+
+	v->e = build_on(v->sgx, 128 * PG, 128, 11);
+	ASSERT_OK(epcg_encl_enter(v->e, &t));
+	for (int round = 0; round < 2; round++)
+		for (uint64_t i = 0; i < 128; i++)
+			check_page(v->e, t, 11, (i * 37) % 128, 0);
+	v->faults = stats(v->e).faults;
+	epcg_encl_exit(t);
+}
+
+/* Build and read back an enclave twice the EPC in virtual time. */
+static void vrun_once(uint64_t *ret_now, struct epcg_sgx_stats *ret)
+{
+	struct epcg_epc_section_spec sec = { 64 * PG, 0 };
+	struct epcg_sgx_config cfg = { &sec, 1, EPCG_SGX_POLICY_V17 };
+	struct vrun v = { 0 };
+	struct epcg_exec *ex;
+	struct epcg_misc *m;
+	struct epcg_task task;
+
+	ASSERT_OK(epcg_exec_virt_create(2, &ex));
+	ASSERT_OK(epcg_misc_create(&m));
+	ASSERT_OK(epcg_sgx_create(m, ex, &cfg, &v.sgx));
+	epcg_task_init(&task, 1, -1);
+	ASSERT_OK(epcg_exec_spawn(ex, "encl", 0, vrun_fn, &v, &task, NULL));
+	ASSERT_OK(epcg_exec_run(ex, UINT64_MAX));
+	ASSERT_NOT_NULL(v.e);
+	ASSERT_CMP(v.faults, >=, 128);
+	ASSERT_FALSE(epcg_encl_faulted(v.e));
+	*ret_now = epcg_exec_now_ns(ex);
+	epcg_sgx_stats(v.sgx, ret);
+	epcg_encl_release(v.e);
+	ASSERT_U64_EQ(epcg_misc_usage(epcg_misc_root(m), RES), 0);
+	epcg_sgx_destroy(v.sgx);
+	epcg_misc_destroy(m);
+	epcg_exec_destroy(ex);
+}
+
+TEST(virtual_time_paging_is_deterministic)
+{
+	struct epcg_sgx_stats a, b;
+	uint64_t now_a, now_b;
+
+	vrun_once(&now_a, &a);
+	vrun_once(&now_b, &b);
+	ASSERT_CMP(a.ewb, >=, 128);
+	ASSERT_U64_EQ(now_a, now_b);
+	ASSERT_U64_EQ(a.ewb, b.ewb);
+	ASSERT_U64_EQ(a.eldu, b.eldu);
+	ASSERT_U64_EQ(a.faults, b.faults);
+	ASSERT_U64_EQ(a.reclaim_scans, b.reclaim_scans);
+}
+
 static const struct epcg_test tests[] = {
 	TEST_ENTRY(lifecycle),
 	TEST_ENTRY(bad_arguments),
@@ -1030,6 +1101,7 @@ static const struct epcg_test tests[] = {
 	TEST_ENTRY(trim_accept_remove),
 	TEST_ENTRY(edmm_at_limit_is_eagain_then_succeeds),
 	TEST_ENTRY(edmm_with_nothing_reclaimable_is_efault),
+	TEST_ENTRY(virtual_time_paging_is_deterministic),
 };
 
 TEST_MAIN(tests)
