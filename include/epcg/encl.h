@@ -109,7 +109,8 @@ struct epcg_encl_stats {
  * Context: any thread; no enclave lock held.
  * Return: 0; -EINVAL for a NULL argument or a bad @size; -ENOMEM if memory,
  * a backing store, or EPC with nothing reclaimable could not be had;
- * -EINTR if a signal of the current task interrupted the wait for EPC.
+ * -EINTR if a signal of the current task interrupted the wait for EPC;
+ * -EIO if an emulated leaf failed unexpectedly (a bug, reported once).
  */
 int epcg_encl_create(struct epcg_sgx *sgx, uint64_t size,
 		     struct epcg_encl **ret);
@@ -141,7 +142,8 @@ int epcg_encl_create(struct epcg_sgx *sgx, uint64_t size,
  * permission, or an enclave already initialized; -EEXIST if a page in the
  * range was already added; -EBUSY if another build or EDMM call on @encl
  * is running; -ENOMEM if EPC with nothing reclaimable (or memory) ran out;
- * -EINTR if a signal interrupted the wait for EPC.
+ * -EINTR if a signal interrupted the wait for EPC; -EIO if an emulated
+ * leaf failed unexpectedly (a bug, reported once).
  */
 int epcg_encl_add_pages(struct epcg_encl *encl, uint64_t offset,
 			const void *src, uint64_t nr,
@@ -263,7 +265,8 @@ int epcg_encl_aug_page(struct epcg_encl *encl, struct epcg_encl_thread *thread,
  * build or EDMM call runs; -EAGAIN if a page could not be reloaded now (a
  * limit or a full EPC with reclaimable pages, or a page being reclaimed):
  * retry; -EFAULT if nothing is reclaimable, a reload failed its integrity
- * check, or the leaf refused (e.g. a change not yet accepted).
+ * check, or the leaf refused (e.g. a change not yet accepted); -EINTR if
+ * a signal of the current task interrupted a reload.
  */
 int epcg_encl_restrict_perms(struct epcg_encl *encl, uint64_t offset,
 			     uint64_t nr, unsigned prot, uint64_t *ret_done);
