@@ -11,10 +11,15 @@
  * key schedule kept in a per-thread context: seal (timed) then open and
  * verify (timed), over the same amount of memory.
  *
- * Target and baseline runs alternate (BENCH_RUNS each, medians), with one
- * thread and with two, each thread on its own enclave as two reclaimers
- * would be.  The figure that matters is throughput as a fraction of the
- * bare cipher's: the project's target is at least 0.85.
+ * Target and baseline alternate batch by batch within each run, so both
+ * see the same machine at the same moment; each batch is timed on its
+ * own and a run's figure for an operation is the median batch, which a
+ * preempted batch does not move.  BENCH_RUNS runs, median of the runs,
+ * with one thread and with two, each thread on its own enclave as two
+ * reclaimers would be.  Throughput is BATCH pages over the median batch
+ * time, summed over the threads.  The figure that matters is the
+ * leaves' throughput as a fraction of the bare cipher's: the project's
+ * target is at least 0.85.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,7 +36,7 @@
 #define BATCH 32 /* pages per thread, written out then loaded */
 #define MAX_THREADS 2
 #define FRAMES_PER_THREAD (BATCH + 2) /* pages, their SECS, a VA page */
-#define PAGES_PER_RUN 32768ull
+#define BATCHES_PER_RUN 512
 #define BASE 0x40000000ull
 
 enum op { OP_EWB, OP_ELDU, OP_SEAL, OP_OPEN, OP_NR };
@@ -46,13 +51,13 @@ struct bench;
 struct worker {
 	struct bench *b;
 	struct epcg_encls *m;
+	unsigned batch; /* index of the current batch in the run */
 	uint64_t secs, va, first; /* pfns */
 	struct blob *blobs; /* BATCH */
 	uint8_t *plain; /* BATCH pages, for the baseline */
 	EVP_CIPHER_CTX *seal, *open;
 	uint8_t aad[128];
-	uint64_t ns[OP_NR]; /* timed in the current run */
-	uint64_t pages;
+	uint32_t ns[OP_NR][BATCHES_PER_RUN]; /* each batch of a run, timed */
 };
 
 struct bench {
@@ -61,7 +66,6 @@ struct bench {
 	struct worker w[MAX_THREADS];
 	unsigned nr_threads;
 	pthread_barrier_t start;
-	bool baseline;
 };
 
 static void die(const char *what, int ret)
@@ -132,12 +136,13 @@ static void worker_init(struct bench *b, struct worker *w, unsigned t)
 		die("EVP setup", 0);
 }
 
-static uint64_t since(uint64_t *t)
+/* Record the time since *@t as this batch's sample of @op; restart *@t. */
+static void sample(struct worker *w, enum op op, uint64_t *t)
 {
-	uint64_t now = bench_now_ns(), d = now - *t;
+	uint64_t now = bench_now_ns();
 
+	w->ns[op][w->batch] = (uint32_t)(now - *t);
 	*t = now;
-	return d;
 }
 
 /* ETRACK, EWB all (timed), ELDU all (timed), EBLOCK all. */
@@ -158,7 +163,7 @@ static void paging_batch(struct worker *w)
 		if (ret)
 			die("EWB", ret);
 	}
-	w->ns[OP_EWB] += since(&t);
+	sample(w, OP_EWB, &t);
 	for (unsigned i = 0; i < BATCH; i++) {
 		pi.linaddr = BASE + (uint64_t)i * EPCG_PAGE_SIZE;
 		pi.srcpge = w->blobs[i].data;
@@ -167,7 +172,7 @@ static void paging_batch(struct worker *w)
 		if (ret)
 			die("ELDU", ret);
 	}
-	w->ns[OP_ELDU] += since(&t);
+	sample(w, OP_ELDU, &t);
 	for (unsigned i = 0; i < BATCH; i++) {
 		ret = epcg__encls_eblock(w->m, w->first + i);
 		if (ret)
@@ -197,7 +202,7 @@ static void raw_batch(struct worker *w, uint64_t *iv_counter)
 					w->blobs[i].pcmd.mac) != 1)
 			die("raw seal", 0);
 	}
-	w->ns[OP_SEAL] += since(&t);
+	sample(w, OP_SEAL, &t);
 	*iv_counter -= BATCH;
 	for (unsigned i = 0; i < BATCH; i++) {
 		uint8_t *out = w->plain + (size_t)i * EPCG_PAGE_SIZE;
@@ -213,20 +218,37 @@ static void raw_batch(struct worker *w, uint64_t *iv_counter)
 		    EVP_DecryptFinal_ex(w->open, out + len, &len) != 1)
 			die("raw open", 0);
 	}
-	w->ns[OP_OPEN] += since(&t);
+	sample(w, OP_OPEN, &t);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Target and baseline batches alternate, each leading every other time. */
 static void run_worker(struct bench *b, struct worker *w)
 {
 	uint64_t iv_counter = 1;
 
-	memset(w->ns, 0, sizeof(w->ns));
 	pthread_barrier_wait(&b->start);
-	for (w->pages = 0; w->pages < PAGES_PER_RUN; w->pages += BATCH) {
-		if (b->baseline)
-			raw_batch(w, &iv_counter);
-		else
+	for (w->batch = 0; w->batch < BATCHES_PER_RUN; w->batch++) {
+		if (w->batch % 2) {
 			paging_batch(w);
+			raw_batch(w, &iv_counter);
+		} else {
+			raw_batch(w, &iv_counter);
+			paging_batch(w);
+		}
 	}
 }
 
@@ -239,16 +261,13 @@ static void *worker_main(void *arg)
 }
 
 /*
- * One run of the target or the baseline on @nr threads; adds each
- * operation's throughput (pages per second, summed over the threads) to
- * @rate.
+ * One run on @nr threads: for each operation, BATCH pages over the
+ * thread's median batch time, summed over the threads, into @rate.
  */
-static void run_once(struct bench *b, bool baseline, unsigned nr,
-		     double rate[OP_NR])
+static void run_once(struct bench *b, unsigned nr, double rate[OP_NR])
 {
 	pthread_t th[MAX_THREADS];
 
-	b->baseline = baseline;
 	pthread_barrier_init(&b->start, NULL, nr);
 	for (unsigned t = 1; t < nr; t++)
 		if (pthread_create(&th[t], NULL, worker_main, &b->w[t]))
@@ -259,24 +278,13 @@ static void run_once(struct bench *b, bool baseline, unsigned nr,
 	pthread_barrier_destroy(&b->start);
 	for (unsigned op = 0; op < OP_NR; op++) {
 		rate[op] = 0;
-		for (unsigned t = 0; t < nr; t++)
-			if (b->w[t].ns[op])
-				rate[op] += 1e9 * (double)b->w[t].pages /
-					    (double)b->w[t].ns[op];
+		for (unsigned t = 0; t < nr; t++) {
+			uint32_t *v = b->w[t].ns[op];
+
+			qsort(v, BATCHES_PER_RUN, sizeof(*v), cmp_u32);
+			rate[op] += 1e9 * BATCH / v[BATCHES_PER_RUN / 2];
+		}
 	}
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static void report(const char *leaf, const char *raw, unsigned nr,
@@ -297,20 +305,17 @@ static void report(const char *leaf, const char *raw, unsigned nr,
 
 static void measure(struct bench *b, unsigned nr)
 {
-	double rate[2][BENCH_RUNS][OP_NR], r[OP_NR], med[OP_NR];
+	double rate[OP_NR][BENCH_RUNS], r[OP_NR], med[OP_NR];
 
-	run_once(b, false, nr, r); /* warm-up */
-	run_once(b, true, nr, r);
+	run_once(b, nr, r); /* warm-up */
 	for (unsigned i = 0; i < BENCH_RUNS; i++) {
-		run_once(b, false, nr, rate[0][i]);
-		run_once(b, true, nr, rate[1][i]);
+		run_once(b, nr, r);
+		for (unsigned op = 0; op < OP_NR; op++)
+			rate[op][i] = r[op];
 	}
 	for (unsigned op = 0; op < OP_NR; op++) {
-		double v[BENCH_RUNS];
-
-		for (unsigned i = 0; i < BENCH_RUNS; i++)
-			v[i] = rate[op >= OP_SEAL][i][op];
-		med[op] = median(v, BENCH_RUNS);
+		qsort(rate[op], BENCH_RUNS, sizeof(double), cmp_double);
+		med[op] = rate[op][BENCH_RUNS / 2];
 	}
 	report("EWB", "raw AES-GCM seal", nr, med[OP_EWB], med[OP_SEAL]);
 	report("ELDU", "raw AES-GCM open", nr, med[OP_ELDU], med[OP_OPEN]);
@@ -322,9 +327,9 @@ int main(void)
 	uint64_t nr_frames = MAX_THREADS * FRAMES_PER_THREAD;
 
 	bench_banner("bench-paging");
-	printf("# %d pages per thread, %llu pages per run and thread; "
+	printf("# %d pages per batch and thread, %d batches per run; "
 	       "throughput in pages/s summed over threads\n",
-	       BATCH, PAGES_PER_RUN);
+	       BATCH, BATCHES_PER_RUN);
 	b.frames = aligned_alloc(4096, nr_frames * EPCG_PAGE_SIZE);
 	if (!b.frames ||
 	    epcg__encls_create(nr_frames, frame_of, b.frames, &b.m))

@@ -75,8 +75,9 @@ int epcg__paging_seal(struct epcg_paging_crypto *pc, uint64_t version,
 
 /*
  * epcg__paging_open() - decrypt one page and verify its tag.
- * Same buffer rules as seal.  On failure @plain holds zeroes, never a
- * partial plaintext.
+ * Same buffer rules as seal.  @cipher and @tag are read exactly once (they
+ * may sit in untrusted memory that changes meanwhile).  On failure @plain
+ * holds zeroes, never a partial plaintext.
  * Context: any thread.
  * Return: 0; -EBADMSG if the tag does not match (wrong key, version, AAD,
  * ciphertext or tag); -EIO if the cipher failed.

@@ -206,10 +206,8 @@ static int eld_locked(struct epcg_encls *m, const struct epcg_sgx_pageinfo *pi,
 	    (pt != EPCG_SGX_PT_SECS && pcmd.enclave_id != eid))
 		goto out_wipe;
 	epcg__paging_header(hdr, &pcmd, pi->linaddr, eid);
-	/* Like hardware, copy the ciphertext in, then decrypt in place. */
-	memcpy(e->frame, pi->srcpge, EPCG_PAGE_SIZE);
 	version = va_slot_load(va, slot);
-	if (epcg__paging_open(m->crypto, version, hdr, e->frame, pcmd.mac,
+	if (epcg__paging_open(m->crypto, version, hdr, pi->srcpge, pcmd.mac,
 			      e->frame))
 		goto out_wipe;
 	if (pt == EPCG_SGX_PT_SECS) {
