@@ -61,7 +61,7 @@ int epcg__sgx_alloc_page(struct epcg_sgx *sgx, void *owner,
 	}
 	if (page) {
 		page->owner = owner;
-		page->cg = cg;	/* the charge's reference goes to the page */
+		page->cg = cg; /* the charge's reference goes to the page */
 		*ret = page;
 	} else {
 		if (err == -ENOMEM) {

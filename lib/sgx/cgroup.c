@@ -142,8 +142,8 @@ void epcg__sgx_cgroup_put_deferred(struct epcg_sgx *sgx,
 
 static void put_work_fn(struct epcg_work *work)
 {
-	struct epcg_sgx *sgx = epcg_container_of(work, struct epcg_sgx,
-						 put_work);
+	struct epcg_sgx *sgx =
+		epcg_container_of(work, struct epcg_sgx, put_work);
 
 	for (;;) {
 		struct epcg_sgx_cgroup *sgx_cg;
@@ -155,8 +155,8 @@ static void put_work_fn(struct epcg_work *work)
 			epcg_mutex_unlock(&sgx->put_lock);
 			return;
 		}
-		sgx_cg = epcg_list_first_entry(&sgx->put_list,
-					       struct epcg_sgx_cgroup, put_link);
+		sgx_cg = epcg_list_first_entry(
+			&sgx->put_list, struct epcg_sgx_cgroup, put_link);
 		epcg_list_del_init(&sgx_cg->put_link);
 		n = sgx_cg->nr_puts;
 		sgx_cg->nr_puts = 0;
@@ -272,8 +272,9 @@ bool epcg__sgx_cgroup_should_reclaim(struct epcg_sgx_cgroup *sgx_cg)
 	for (struct epcg_misc_cg *c = sgx_cg->cg; c; c = epcg_misc_cg_parent(c))
 		limit = EPCG_MIN(limit, epcg_misc_max(c, RES));
 	limit /= EPCG_PAGE_SIZE;
-	threshold = limit > EPCG_SGX_CG_LOW_LIMIT ?
-			    limit - EPCG_SGX_CG_MIN_FREE_PAGE : limit;
+	threshold = limit;
+	if (limit > EPCG_SGX_CG_LOW_LIMIT)
+		threshold -= EPCG_SGX_CG_MIN_FREE_PAGE;
 	usage = epcg_misc_usage(sgx_cg->cg, RES) / EPCG_PAGE_SIZE;
 	return usage >= threshold;
 }
@@ -315,8 +316,7 @@ void epcg__sgx_reclaim_direct(struct epcg_sgx *sgx)
 
 static void queue_reclaim(struct epcg_sgx *sgx, struct epcg_misc_cg *cg)
 {
-	epcg_exec_queue_work(sgx->ex,
-			     &epcg__sgx_cgroup_of(cg)->reclaim_work);
+	epcg_exec_queue_work(sgx->ex, &epcg__sgx_cgroup_of(cg)->reclaim_work);
 }
 
 int epcg__sgx_cgroup_try_charge(struct epcg_sgx *sgx,
@@ -328,14 +328,14 @@ int epcg__sgx_cgroup_try_charge(struct epcg_sgx *sgx,
 	int ret;
 
 	for (;;) {
-		struct epcg_misc_cg *failed = NULL, *target;
+		struct epcg_misc_cg *failed = NULL, *target = cg;
 
 		ret = epcg_misc_try_charge(RES, cg, EPCG_PAGE_SIZE, &failed);
 		if (ret != -EBUSY)
 			break;
 		/* E13: v17 never learns which level refused the charge. */
-		target = sgx->policy == EPCG_SGX_POLICY_INTENT && failed ?
-				 failed : cg;
+		if (sgx->policy == EPCG_SGX_POLICY_INTENT && failed)
+			target = failed;
 		if (epcg__sgx_cgroup_lru_empty(target)) {
 			ret = -ENOMEM;
 			break;
@@ -353,7 +353,8 @@ int epcg__sgx_cgroup_try_charge(struct epcg_sgx *sgx,
 	}
 	if (ret) {
 		if (ret == -ENOMEM) {
-			struct epcg_sgx_cgroup *sgx_cg = epcg__sgx_cgroup_of(cg);
+			struct epcg_sgx_cgroup *sgx_cg =
+				epcg__sgx_cgroup_of(cg);
 
 			if (sgx_cg)
 				epcg_atomic_fetch_add_relaxed(
@@ -463,7 +464,7 @@ int epcg__sgx_cgroup_init(struct epcg_sgx *sgx)
 	epcg_work_init(&sgx->put_work, put_work_fn);
 	ret = epcg_misc_set_res_ops(sgx->misc, RES, &sgx_cgroup_ops, sgx);
 	if (!ret && !epcg__sgx_cgroup_of(root))
-		ret = -EINVAL;	/* capacity 0: the EPC must come first */
+		ret = -EINVAL; /* capacity 0: the EPC must come first */
 	if (ret) {
 		epcg_misc_set_res_ops(sgx->misc, RES, NULL, NULL);
 		epcg_mutex_finish(&sgx->put_lock);

@@ -56,8 +56,9 @@
  * round-robin over cgroups, ignoring limits) at a time.  Allocations wake
  * it when they leave fewer than EPCG_SGX_NR_LOW_PAGES free.
  *
- * Locks: the LRU lock only, and never while calling the owner operations
- * other than get_owner (which must not block), nor while freeing a page.
+ * Locks: the LRU lock only.  It is held while calling get_owner and, for
+ * a page going back to the LRU, put_owner (both must not block); never
+ * while calling the other owner operations or freeing a page.
  */
 #include <errno.h>
 
@@ -104,7 +105,7 @@ static void lru_del(struct epcg_sgx_cgroup *sgx_cg, struct epcg_epc_page *page)
 		busy_changed(sgx_cg, -1);
 }
 
-static void count(epcg_atomic(uint64_t) *c, uint64_t n)
+static void count(epcg_atomic(uint64_t) * c, uint64_t n)
 {
 	if (n)
 		epcg_atomic_fetch_add_relaxed(c, n);
@@ -142,7 +143,7 @@ int epcg__sgx_unmark_reclaimable(struct epcg_sgx *sgx,
 	if (epcg_atomic_load_relaxed(&page->flags) &
 	    EPCG_EPC_PAGE_RECLAIMER_TRACKED) {
 		if (epcg_list_empty(&page->list)) {
-			ret = -EBUSY;	/* isolated: the batch owns it */
+			ret = -EBUSY; /* isolated: the batch owns it */
 		} else {
 			lru_del(sgx_cg, page);
 			epcg_atomic_fetch_and_acq_rel(
@@ -153,11 +154,22 @@ int epcg__sgx_unmark_reclaimable(struct epcg_sgx *sgx,
 	return ret;
 }
 
-/* An isolated page survives this batch: back to its LRU's tail. */
-static void put_back(struct epcg_sgx_cgroup *sgx_cg, struct epcg_epc_page *page)
+/*
+ * An isolated page survives this batch: back to its LRU's tail, and its
+ * owner's pin dropped.  Both under the LRU lock: once the page is on the
+ * list, another batch may take it, write it back, free the frame and
+ * hand it to a new owner, and put_owner() finds the owner through the
+ * page.  The kernel keeps the owner in a local for that; our operations
+ * are given the page, so the lock keeps the page's owner fixed instead.
+ * The pin is dropped after the page is back, never before: a release
+ * that finds its page isolated leaves it to the batch.
+ */
+static void put_back(struct epcg_sgx *sgx, struct epcg_sgx_cgroup *sgx_cg,
+		     struct epcg_epc_page *page)
 {
 	epcg_mutex_lock(&sgx_cg->lru.lock);
 	lru_add_tail(sgx_cg, page);
+	sgx->rops->put_owner(page);
 	epcg_mutex_unlock(&sgx_cg->lru.lock);
 }
 
@@ -182,7 +194,7 @@ static unsigned isolate(struct epcg_sgx *sgx, struct epcg_sgx_cgroup *sgx_cg,
 		scanned++;
 		if (sgx->rops->get_owner(page))
 			iso[n++] = page;
-		else	/* being released: the release path frees it */
+		else /* being released: the release path frees it */
 			epcg_atomic_fetch_and_acq_rel(
 				&page->flags, ~EPCG_EPC_PAGE_RECLAIMER_TRACKED);
 	}
@@ -222,8 +234,7 @@ unsigned epcg__sgx_reclaim_lru(struct epcg_sgx *sgx, struct epcg_lru *lru)
 	for (unsigned i = 0; i < n; i++) {
 		if (!ops->age(iso[i]) && ops->prepare(iso[i]) >= 0)
 			continue;
-		put_back(sgx_cg, iso[i]);
-		ops->put_owner(iso[i]);
+		put_back(sgx, sgx_cg, iso[i]);
 		iso[i] = NULL;
 	}
 	/* Block all before writing any: one ETRACK per enclave (H6). */
@@ -233,12 +244,10 @@ unsigned epcg__sgx_reclaim_lru(struct epcg_sgx *sgx, struct epcg_lru *lru)
 	for (unsigned i = 0; i < n; i++) {
 		if (!iso[i])
 			continue;
-		if (ops->write(iso[i]) == 0) {
+		if (ops->write(iso[i]) == 0)
 			reclaimed(sgx, sgx_cg, iso[i]);
-		} else {
-			put_back(sgx_cg, iso[i]);
-			ops->put_owner(iso[i]);
-		}
+		else
+			put_back(sgx, sgx_cg, iso[i]);
 	}
 	return scanned;
 }

@@ -70,7 +70,11 @@ struct epcg_lru {
  *
  * @get_owner: pin the page's enclave; false if it is being released (the
  *	page is then dropped from the LRU and left to the release path).
- * @put_owner: drop that pin.
+ *	Called under the LRU lock: must not block or take locks.
+ * @put_owner: drop that pin.  For a page going back to its LRU it is
+ *	called under the LRU lock right after the page is back (so no other
+ *	batch can take the page, and change its owner, in between): must
+ *	not block or take locks either.
  * @age: test and clear "accessed since the last scan"; true means young:
  *	the page gets a second chance.
  * @prepare: make room in the backing store and mark the page as being

@@ -7,12 +7,12 @@
  * quiescent points.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <epcg/sgx.h>
+#include <stdarg.h>
 
 #include "encls-internal.h"
 #include "epc-internal.h"
@@ -94,8 +94,9 @@ void epcg_sgx_destroy(struct epcg_sgx *sgx)
 		return;
 	epcg__sgx_ksgxd_stop(sgx);
 	/* Cgroups left would call back into freed state: leak instead. */
-	if (EPCG_WARN_ONCE(epcg__sgx_cgroup_finish(sgx),
-			   "sgx: machine destroyed while cgroups exist; leaking it"))
+	if (EPCG_WARN_ONCE(
+		    epcg__sgx_cgroup_finish(sgx),
+		    "sgx: machine destroyed while cgroups exist; leaking it"))
 		return;
 	epcg__encls_destroy(sgx->encls);
 	epcg_epc_destroy(sgx->epc);
@@ -153,7 +154,7 @@ void epcg_sgx_stats(const struct epcg_sgx *sgx, struct epcg_sgx_stats *ret)
 
 struct check {
 	struct epcg_sgx *sgx;
-	uint8_t *seen;		/* by pfn */
+	uint8_t *seen; /* by pfn */
 	char *why;
 	size_t size;
 };
@@ -198,26 +199,30 @@ static int check_free_lists(struct check *c)
 
 			if (flags != EPCG_EPC_PAGE_FREE || page->cg ||
 			    (c->seen[pfn] & SEEN_FREE)) {
-				err = violation(c,
-						"page %llu on node %d's free list has flags %#x, cgroup %p, or is listed twice",
-						(unsigned long long)pfn, nid,
-						flags, (void *)page->cg);
+				err = violation(
+					c,
+					"page %llu on node %d's free list has flags %#x, cgroup %p, or is listed twice",
+					(unsigned long long)pfn, nid, flags,
+					(void *)page->cg);
 				break;
 			}
 			c->seen[pfn] |= SEEN_FREE;
 			n++;
 		}
 		if (!err && n != node->nr_free)
-			err = violation(c, "node %d lists %llu free pages but counts %llu",
-					nid, (unsigned long long)n,
-					(unsigned long long)node->nr_free);
+			err = violation(
+				c,
+				"node %d lists %llu free pages but counts %llu",
+				nid, (unsigned long long)n,
+				(unsigned long long)node->nr_free);
 		epcg_mutex_unlock(&node->lock);
 		total += n;
 	}
 	if (!err && total != epcg_epc_nr_free(epc))
-		err = violation(c, "free lists hold %llu pages, the EPC counts %llu",
-				(unsigned long long)total,
-				(unsigned long long)epcg_epc_nr_free(epc));
+		err = violation(
+			c, "free lists hold %llu pages, the EPC counts %llu",
+			(unsigned long long)total,
+			(unsigned long long)epcg_epc_nr_free(epc));
 	return err;
 }
 
@@ -236,22 +241,23 @@ static int check_lru(struct check *c, struct epcg_sgx_cgroup *sgx_cg)
 
 		if (flags != EPCG_EPC_PAGE_RECLAIMER_TRACKED ||
 		    page->cg != sgx_cg->cg || c->seen[pfn]) {
-			err = violation(c,
-					"page %llu on the LRU of %s has flags %#x, is charged elsewhere, or is listed twice",
-					(unsigned long long)pfn,
-					cg_path(sgx_cg->cg, path, sizeof(path)),
-					flags);
+			err = violation(
+				c,
+				"page %llu on the LRU of %s has flags %#x, is charged elsewhere, or is listed twice",
+				(unsigned long long)pfn,
+				cg_path(sgx_cg->cg, path, sizeof(path)), flags);
 			break;
 		}
 		c->seen[pfn] |= SEEN_LRU;
 		n++;
 	}
 	if (!err && n != epcg_atomic_load_relaxed(&sgx_cg->lru.nr))
-		err = violation(c, "the LRU of %s holds %llu pages but counts %llu",
-				cg_path(sgx_cg->cg, path, sizeof(path)),
-				(unsigned long long)n,
-				(unsigned long long)epcg_atomic_load_relaxed(
-					&sgx_cg->lru.nr));
+		err = violation(
+			c, "the LRU of %s holds %llu pages but counts %llu",
+			cg_path(sgx_cg->cg, path, sizeof(path)),
+			(unsigned long long)n,
+			(unsigned long long)epcg_atomic_load_relaxed(
+				&sgx_cg->lru.nr));
 	epcg_mutex_unlock(&sgx_cg->lru.lock);
 	if (!err && n)
 		for (struct epcg_sgx_cgroup *a = sgx_cg; a; a = a->parent)
@@ -271,22 +277,26 @@ static int check_frames(struct check *c)
 
 		if (flags & EPCG_EPC_PAGE_FREE) {
 			if (!(c->seen[pfn] & SEEN_FREE))
-				return violation(c, "free page %llu is on no free list",
-						 (unsigned long long)pfn);
+				return violation(
+					c, "free page %llu is on no free list",
+					(unsigned long long)pfn);
 			continue;
 		}
 		sgx_cg = epcg__sgx_cgroup_of(page->cg);
 		if (!sgx_cg)
-			return violation(c, "allocated page %llu has no charged cgroup",
-					 (unsigned long long)pfn);
+			return violation(
+				c, "allocated page %llu has no charged cgroup",
+				(unsigned long long)pfn);
 		if (!(flags & EPCG_EPC_PAGE_RECLAIMER_TRACKED) !=
 		    !(c->seen[pfn] & SEEN_LRU))
-			return violation(c,
-					 "page %llu is %s but %s an LRU (isolated at a quiescent point?)",
-					 (unsigned long long)pfn,
-					 flags & EPCG_EPC_PAGE_RECLAIMER_TRACKED ?
-						 "tracked" : "untracked",
-					 c->seen[pfn] & SEEN_LRU ? "on" : "on no");
+			return violation(
+				c,
+				"page %llu is %s but %s an LRU (isolated at a quiescent point?)",
+				(unsigned long long)pfn,
+				flags & EPCG_EPC_PAGE_RECLAIMER_TRACKED ?
+					"tracked" :
+					"untracked",
+				c->seen[pfn] & SEEN_LRU ? "on" : "on no");
 		sgx_cg->check_pages++;
 	}
 	return 0;
@@ -331,17 +341,19 @@ static int check_tree(struct check *c)
 		uint64_t busy = epcg_atomic_load_relaxed(&sgx_cg->nr_busy);
 
 		if (usage != sgx_cg->check_sub * EPCG_PAGE_SIZE)
-			return violation(c,
-					 "cgroup %s: sgx_epc usage %llu, but %llu pages are charged in its subtree",
-					 cg_path(cg, path, sizeof(path)),
-					 (unsigned long long)usage,
-					 (unsigned long long)sgx_cg->check_sub);
+			return violation(
+				c,
+				"cgroup %s: sgx_epc usage %llu, but %llu pages are charged in its subtree",
+				cg_path(cg, path, sizeof(path)),
+				(unsigned long long)usage,
+				(unsigned long long)sgx_cg->check_sub);
 		if (busy != sgx_cg->check_busy)
-			return violation(c,
-					 "cgroup %s counts %llu busy LRUs in its subtree, but %llu are",
-					 cg_path(cg, path, sizeof(path)),
-					 (unsigned long long)busy,
-					 (unsigned long long)sgx_cg->check_busy);
+			return violation(
+				c,
+				"cgroup %s counts %llu busy LRUs in its subtree, but %llu are",
+				cg_path(cg, path, sizeof(path)),
+				(unsigned long long)busy,
+				(unsigned long long)sgx_cg->check_busy);
 	}
 	return 0;
 }

@@ -17,7 +17,6 @@
 #define EPCG_TEST_SGX_FAKE_H
 
 #include <errno.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,6 +24,7 @@
 #include <epcg/exec.h>
 #include <epcg/misc.h>
 #include <epcg/sgx.h>
+#include <sched.h>
 
 #include "sgx/epc-internal.h"
 #include "sgx/sgx-internal.h"
@@ -35,34 +35,36 @@
 
 /* What a fake page is. */
 enum fake_kind {
-	FAKE_REG,	/* reclaimable: marked after allocation */
-	FAKE_UNRECL,	/* SECS or VA: charged, never on an LRU */
+	FAKE_REG, /* reclaimable: marked after allocation */
+	FAKE_UNRECL, /* SECS or VA: charged, never on an LRU */
 	FAKE_KIND_NR
 };
 
 struct fake_page {
-	struct epcg_epc_page *page;	/* NULL once written back or freed */
+	struct epcg_epc_page *page; /* NULL once written back or freed */
 	enum fake_kind kind;
-	epcg_atomic(bool) young;	/* age() answers this, then clears */
-	epcg_atomic(bool) sticky_young;	/* age() always says young */
+	epcg_atomic(bool) young; /* age() answers this, then clears */
+	epcg_atomic(bool) sticky_young; /* age() always says young */
 	epcg_atomic(int) prepare_err;
 	epcg_atomic(int) write_err;
-	epcg_atomic(int) pins;		/* get_owner - put_owner, | FAKE_DEAD */
+	epcg_atomic(int) pins; /* get_owner - put_owner, | FAKE_DEAD */
 	epcg_atomic(int) blocked;
 	epcg_atomic(int) written;
-	struct fake_page *secs;		/* freed with the last child */
-	epcg_atomic(int) children;	/* for a SECS: resident children */
+	struct fake_page *secs; /* freed with the last child */
+	epcg_atomic(int) children; /* for a SECS: resident children */
 	struct epcg_sgx *sgx;
-	struct epcg_task *writer_task;	/* epcg_task_current() at write */
+	struct epcg_task *writer_task; /* epcg_task_current() at write */
 	epcg_atomic(bool) wrote;
 };
 
 /* Global: ops have no context argument. */
 static struct {
 	epcg_atomic(uint64_t) isolated, written, dropped;
+	/* Called when a page is written back, while it is still charged. */
+	void (*on_evict)(struct epcg_epc_page *page);
 } fake;
 
-static struct fake_page *fake_of(struct epcg_epc_page *page)
+static inline struct fake_page *fake_of(struct epcg_epc_page *page)
 {
 	return epcg_epc_page_owner(page);
 }
@@ -71,7 +73,7 @@ static struct fake_page *fake_of(struct epcg_epc_page *page)
 #define FAKE_DEAD 0x40000000
 
 /* An enclave's "tryget": fails once the owner started its release. */
-static bool fake_get_owner(struct epcg_epc_page *page)
+static inline bool fake_get_owner(struct epcg_epc_page *page)
 {
 	struct fake_page *fp = fake_of(page);
 	int v = epcg_atomic_load_relaxed(&fp->pins);
@@ -86,7 +88,7 @@ static bool fake_get_owner(struct epcg_epc_page *page)
 	return true;
 }
 
-static void fake_put_owner(struct epcg_epc_page *page)
+static inline void fake_put_owner(struct epcg_epc_page *page)
 {
 	epcg_atomic_fetch_sub_acq_rel(&fake_of(page)->pins, 1);
 }
@@ -95,14 +97,14 @@ static void fake_put_owner(struct epcg_epc_page *page)
  * Start releasing @fp's owner: reclaimers can no longer pin it; wait until
  * those that did let go (as an enclave's release waits for its refcount).
  */
-static void fake_kill(struct fake_page *fp)
+static inline void fake_kill(struct fake_page *fp)
 {
 	epcg_atomic_fetch_or_acq_rel(&fp->pins, FAKE_DEAD);
 	while (epcg_atomic_load_acquire(&fp->pins) != FAKE_DEAD)
 		sched_yield();
 }
 
-static bool fake_age(struct epcg_epc_page *page)
+static inline bool fake_age(struct epcg_epc_page *page)
 {
 	struct fake_page *fp = fake_of(page);
 
@@ -111,17 +113,17 @@ static bool fake_age(struct epcg_epc_page *page)
 	return epcg_atomic_xchg_acq_rel(&fp->young, false);
 }
 
-static int fake_prepare(struct epcg_epc_page *page)
+static inline int fake_prepare(struct epcg_epc_page *page)
 {
 	return epcg_atomic_load_relaxed(&fake_of(page)->prepare_err);
 }
 
-static void fake_block(struct epcg_epc_page *page)
+static inline void fake_block(struct epcg_epc_page *page)
 {
 	epcg_atomic_fetch_add_relaxed(&fake_of(page)->blocked, 1);
 }
 
-static int fake_write(struct epcg_epc_page *page)
+static inline int fake_write(struct epcg_epc_page *page)
 {
 	struct fake_page *fp = fake_of(page);
 	int err = epcg_atomic_load_relaxed(&fp->write_err);
@@ -129,6 +131,8 @@ static int fake_write(struct epcg_epc_page *page)
 	if (err)
 		return err;
 	/* Only the batch holding the page may write it: no race on ->page. */
+	if (fake.on_evict)
+		fake.on_evict(page);
 	fp->writer_task = epcg_task_current();
 	epcg_atomic_store_relaxed(&fp->wrote, true);
 	epcg_atomic_fetch_add_relaxed(&fp->written, 1);
@@ -161,13 +165,13 @@ struct sfx {
 	struct epcg_misc *m;
 	struct epcg_sgx *sgx;
 	struct epcg_misc_cg *root;
-	struct epcg_task task;		/* the test thread's current task */
-	struct epcg_misc_cg *cgs[256];	/* made by mkcg(), creation order */
+	struct epcg_task task; /* the test thread's current task */
+	struct epcg_misc_cg *cgs[256]; /* made by mkcg(), creation order */
 	unsigned nr_cgs;
 };
 
-static void sfx_setup_policy(struct sfx *f, uint64_t nr_pages,
-			     enum epcg_sgx_policy policy)
+static inline void sfx_setup_policy(struct sfx *f, uint64_t nr_pages,
+				    enum epcg_sgx_policy policy)
 {
 	struct epcg_epc_section_spec sec = { nr_pages * PG, 0 };
 	struct epcg_sgx_config cfg = { &sec, 1, policy };
@@ -183,12 +187,12 @@ static void sfx_setup_policy(struct sfx *f, uint64_t nr_pages,
 	epcg_task_set_current(&f->task);
 }
 
-static void sfx_setup(struct sfx *f, uint64_t nr_pages)
+static inline void sfx_setup(struct sfx *f, uint64_t nr_pages)
 {
 	sfx_setup_policy(f, nr_pages, EPCG_SGX_POLICY_V17);
 }
 
-static void sfx_check(struct sfx *f)
+static inline void sfx_check(struct sfx *f)
 {
 	char why[256];
 
@@ -198,7 +202,7 @@ static void sfx_check(struct sfx *f)
 }
 
 /* Remove the cgroups mkcg() made and that are still live, leaves first. */
-static void sfx_teardown(struct sfx *f)
+static inline void sfx_teardown(struct sfx *f)
 {
 	epcg_task_set_current(NULL);
 	epcg_misc_task_attach(&f->task, NULL);
@@ -214,8 +218,8 @@ static void sfx_teardown(struct sfx *f)
 	epcg_exec_destroy(f->ex);
 }
 
-static struct epcg_misc_cg *mkcg(struct sfx *f, struct epcg_misc_cg *parent,
-				 const char *name)
+static inline struct epcg_misc_cg *
+mkcg(struct sfx *f, struct epcg_misc_cg *parent, const char *name)
 {
 	struct epcg_misc_cg *cg;
 
@@ -226,7 +230,7 @@ static struct epcg_misc_cg *mkcg(struct sfx *f, struct epcg_misc_cg *parent,
 }
 
 /* rmdir @cg now; teardown forgets it (it may be freed any time after). */
-static void rmcg(struct sfx *f, struct epcg_misc_cg *cg)
+static inline void rmcg(struct sfx *f, struct epcg_misc_cg *cg)
 {
 	for (unsigned i = 0; i < f->nr_cgs; i++)
 		if (f->cgs[i] == cg)
@@ -234,27 +238,27 @@ static void rmcg(struct sfx *f, struct epcg_misc_cg *cg)
 	ASSERT_OK(epcg_misc_cg_remove(cg));
 }
 
-static void set_max_pages(struct epcg_misc_cg *cg, uint64_t pages)
+static inline void set_max_pages(struct epcg_misc_cg *cg, uint64_t pages)
 {
 	ASSERT_OK(epcg_misc_set_max(cg, RES, pages * PG));
 }
 
-static uint64_t usage_pages(const struct epcg_misc_cg *cg)
+static inline uint64_t usage_pages(const struct epcg_misc_cg *cg)
 {
 	return epcg_misc_usage(cg, RES) / PG;
 }
 
-static struct epcg_sgx_cgroup *scg(struct epcg_misc_cg *cg)
+static inline struct epcg_sgx_cgroup *scg(struct epcg_misc_cg *cg)
 {
 	return epcg__sgx_cgroup_of(cg);
 }
 
-static uint64_t lru_len(struct epcg_misc_cg *cg)
+static inline uint64_t lru_len(struct epcg_misc_cg *cg)
 {
 	return epcg_atomic_load_relaxed(&scg(cg)->lru.nr);
 }
 
-static uint64_t cg_ewb(struct epcg_misc_cg *cg)
+static inline uint64_t cg_ewb(struct epcg_misc_cg *cg)
 {
 	struct epcg_sgx_stats st;
 
@@ -262,7 +266,7 @@ static uint64_t cg_ewb(struct epcg_misc_cg *cg)
 	return st.ewb;
 }
 
-static uint64_t cg_scans(struct epcg_misc_cg *cg)
+static inline uint64_t cg_scans(struct epcg_misc_cg *cg)
 {
 	struct epcg_sgx_stats st;
 
@@ -274,13 +278,14 @@ static uint64_t cg_scans(struct epcg_misc_cg *cg)
  * Allocate one fake page as the test thread's task, in @cg (NULL: the
  * task's current cgroup is kept).  Return: 0 with *@ret, or the error.
  */
-static int fake_alloc(struct sfx *f, struct epcg_misc_cg *cg,
-		      enum fake_kind kind, enum epcg_epc_reclaim reclaim,
-		      struct fake_page **ret)
+static inline int fake_alloc(struct sfx *f, struct epcg_misc_cg *cg,
+			     enum fake_kind kind, enum epcg_epc_reclaim reclaim,
+			     struct fake_page **ret)
 {
 	struct fake_page *fp = calloc(1, sizeof(*fp));
 	int err;
 
+	*ret = NULL;
 	ASSERT_NOT_NULL(fp);
 	fp->kind = kind;
 	fp->sgx = f->sgx;
@@ -298,8 +303,9 @@ static int fake_alloc(struct sfx *f, struct epcg_misc_cg *cg,
 }
 
 /* Fill @cg with @n pages of @kind (allocated without reclaim). */
-static void fake_fill(struct sfx *f, struct epcg_misc_cg *cg,
-		      enum fake_kind kind, unsigned n, struct fake_page **out)
+static inline void fake_fill(struct sfx *f, struct epcg_misc_cg *cg,
+			     enum fake_kind kind, unsigned n,
+			     struct fake_page **out)
 {
 	for (unsigned i = 0; i < n; i++) {
 		struct fake_page *fp;
@@ -314,7 +320,7 @@ static void fake_fill(struct sfx *f, struct epcg_misc_cg *cg,
  * Release a fake page as the enclave layer would: unmark (the page must not
  * be isolated: tests call this at quiescent points) and free if resident.
  */
-static void fake_release(struct sfx *f, struct fake_page *fp)
+static inline void fake_release(struct sfx *f, struct fake_page *fp)
 {
 	if (fp->page) {
 		ASSERT_OK(epcg__sgx_unmark_reclaimable(f->sgx, fp->page));
@@ -325,7 +331,8 @@ static void fake_release(struct sfx *f, struct fake_page *fp)
 	free(fp);
 }
 
-static void fake_release_all(struct sfx *f, struct fake_page **fps, unsigned n)
+static inline void fake_release_all(struct sfx *f, struct fake_page **fps,
+				    unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (fps[i])
@@ -333,7 +340,7 @@ static void fake_release_all(struct sfx *f, struct fake_page **fps, unsigned n)
 }
 
 /* How many of @fps are still resident. */
-static unsigned fake_resident(struct fake_page **fps, unsigned n)
+static inline unsigned fake_resident(struct fake_page **fps, unsigned n)
 {
 	unsigned r = 0;
 
@@ -342,7 +349,7 @@ static unsigned fake_resident(struct fake_page **fps, unsigned n)
 	return r;
 }
 
-static void sleep_ms(unsigned ms)
+static inline void sleep_ms(unsigned ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
 

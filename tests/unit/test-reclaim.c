@@ -7,9 +7,8 @@
  * the others check the mechanics those behaviours rest on.  Pages have
  * fake owners (sgx-fake.h).
  */
-#include "sgx-fake.h"
-
 #include "misc/misc-internal.h"
+#include "sgx-fake.h"
 
 #define NOREC EPCG_EPC_NO_RECLAIM
 #define REC EPCG_EPC_RECLAIM
@@ -23,7 +22,7 @@ static int scanned_by(struct epcg_misc_cg **cgs, uint64_t *before, int n)
 		uint64_t now = cg_scans(cgs[i]);
 
 		if (now != before[i]) {
-			ASSERT_EQ(who, -1);	/* one batch, one cgroup */
+			ASSERT_EQ(who, -1); /* one batch, one cgroup */
 			who = i;
 		}
 		before[i] = now;
@@ -95,7 +94,7 @@ TEST(unmark_of_an_isolated_page_is_busy)
 	ASSERT_OK(fake_alloc(&f, d, FAKE_REG, REC, &fp));
 	ASSERT_EQ(epcg__sgx_reclaim_lru(f.sgx, &scg(d)->lru), 1);
 	ASSERT_ERR(unmark_result, EBUSY);
-	ASSERT_NULL(fp->page);	/* the batch kept it and wrote it back */
+	ASSERT_NULL(fp->page); /* the batch kept it and wrote it back */
 	sfx_check(&f);
 	f.sgx->rops = &fake_ops;
 	fake_release(&f, fp);
@@ -343,7 +342,7 @@ TEST(b29_last_child_written_back_frees_the_secs)
 	}
 	epcg_atomic_store_relaxed(&kids[2]->young, true);
 	ASSERT_EQ(epcg__sgx_reclaim_lru(f.sgx, &scg(d)->lru), 3);
-	ASSERT_NOT_NULL(secs->page);	/* a child is still resident */
+	ASSERT_NOT_NULL(secs->page); /* a child is still resident */
 	ASSERT_U64_EQ(usage_pages(d), 2);
 	ASSERT_EQ(epcg__sgx_reclaim_lru(f.sgx, &scg(d)->lru), 1);
 	ASSERT_NULL(secs->page);
@@ -369,7 +368,7 @@ TEST(b31_page_of_a_released_owner_is_dropped_not_reclaimed)
 	ASSERT_U64_EQ(lru_len(d), 0);
 	ASSERT_U64_EQ(cg_ewb(d), 2);
 	ASSERT_EQ(epcg_atomic_load_relaxed(&fps[1]->written), 0);
-	ASSERT_NOT_NULL(fps[1]->page);	/* left to the release path */
+	ASSERT_NOT_NULL(fps[1]->page); /* left to the release path */
 	ASSERT_FALSE(epcg_atomic_load_relaxed(&fps[1]->page->flags) &
 		     EPCG_EPC_PAGE_RECLAIMER_TRACKED);
 	ASSERT_U64_EQ(usage_pages(d), 2);
@@ -475,7 +474,8 @@ TEST(fairness_of_parent_and_global_reclaim)
 		epcg__sgx_cgroup_reclaim_pages(f.sgx, p, 16);
 	ea = cg_ewb(a), eb = cg_ewb(b);
 	epcg_test_note("parent reclaim, 128 pages, A holding 300, B 100: "
-		       "A lost %" PRIu64 ", B lost %" PRIu64, ea, eb);
+		       "A lost %" PRIu64 ", B lost %" PRIu64,
+		       ea, eb);
 	ASSERT_U64_EQ(ea, 64);
 	ASSERT_U64_EQ(eb, 64);
 	for (int i = 0; i < 8; i++)
@@ -523,8 +523,7 @@ TEST(fairness_of_siblings_overcommitting_a_parent)
 		}
 		epcg_exec_flush(f.ex);
 		epcg_test_note("%s: B got %u of 256 (ENOMEM %u); resident "
-			       "A %u, B %u; evicted A %" PRIu64
-			       ", B %" PRIu64,
+			       "A %u, B %u; evicted A %" PRIu64 ", B %" PRIu64,
 			       epcg_sgx_policy_name(pol), got, enomem,
 			       fake_resident(pa, 256), fake_resident(pb, got),
 			       cg_ewb(a), cg_ewb(b));

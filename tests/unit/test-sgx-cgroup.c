@@ -11,9 +11,8 @@
  * running a work function directly on the test thread.  Every test ends
  * with the invariant check.
  */
-#include "sgx-fake.h"
-
 #include "exec/exec-internal.h"
+#include "sgx-fake.h"
 
 #define NOREC EPCG_EPC_NO_RECLAIM
 #define REC EPCG_EPC_RECLAIM
@@ -327,7 +326,7 @@ TEST(b13_guest_fault_retries_or_sigbus)
 	ASSERT_OK(epcg_sgx_vepc_alloc(f.sgx, NULL, &gp[0]));
 	ASSERT_OK(epcg_sgx_vepc_alloc(f.sgx, NULL, &gp[1]));
 	fake_fill(&f, g, FAKE_REG, 2, host);
-	ASSERT_U64_EQ(lru_len(g), 2);	/* guest pages are on no LRU */
+	ASSERT_U64_EQ(lru_len(g), 2); /* guest pages are on no LRU */
 
 	/* Host pages reclaimable in G's subtree: retry, and it works. */
 	ASSERT_ERR(epcg_sgx_vepc_alloc(f.sgx, NULL, &gp[2]), EBUSY);
@@ -375,7 +374,7 @@ TEST(b14_edmm_reload_after_direct_reclaim)
 	ASSERT_EQ(fake_resident(rec, 20), 20);
 	ASSERT_ERR(fake_alloc(&f, a, FAKE_REG, NOREC, &fp), EBUSY); /* EAGAIN */
 	epcg_exec_flush(f.ex);
-	ASSERT_OK(fake_alloc(&f, a, FAKE_REG, NOREC, &fp));	/* the retry */
+	ASSERT_OK(fake_alloc(&f, a, FAKE_REG, NOREC, &fp)); /* the retry */
 	fake_release(&f, fp);
 
 	/* Nothing reclaimable: -ENOMEM, which EDMM reports as EFAULT. */
@@ -404,8 +403,9 @@ TEST(b15_sibling_pressure_v17_fails)
 	b = mkcg(&f, p, "B");
 	fake_fill(&f, b, FAKE_REG, 20, fps);
 	set_max_pages(p, 20);
-	ASSERT_ERR(fake_alloc(&f, a, FAKE_REG, REC, &fp), ENOMEM);  /* ioctl */
-	ASSERT_ERR(fake_alloc(&f, a, FAKE_REG, NOREC, &fp), ENOMEM); /* SIGBUS */
+	ASSERT_ERR(fake_alloc(&f, a, FAKE_REG, REC, &fp), ENOMEM); /* ioctl */
+	ASSERT_ERR(fake_alloc(&f, a, FAKE_REG, NOREC, &fp),
+		   ENOMEM); /* SIGBUS */
 	epcg_exec_flush(f.ex);
 	ASSERT_EQ(fake_resident(fps, 20), 20);
 	ASSERT_U64_EQ(cg_scans(b), 0);
@@ -503,7 +503,7 @@ TEST(b16_shared_parent_intent_worker_reclaims)
 	ASSERT_ERR(fake_alloc(&f, a, FAKE_REG, NOREC, &fp), EBUSY);
 	epcg_exec_flush(f.ex);
 	ASSERT_CMP(usage_pages(p), <, 20);
-	ASSERT_CMP(fake_resident(pb, 10), <, 10);	/* the sibling paid too */
+	ASSERT_CMP(fake_resident(pb, 10), <, 10); /* the sibling paid too */
 	ASSERT_OK(fake_alloc(&f, a, FAKE_REG, NOREC, &fp));
 	sfx_check(&f);
 	fake_release(&f, fp);
@@ -559,7 +559,7 @@ TEST(b18_worker_keeps_no_headroom_at_or_below_128)
 	set_max_pages(c, 100);
 	fps = fill_new(&f, c, 100);
 	run_work(&f, c);
-	ASSERT_U64_EQ(usage_pages(c), 84);	/* one round: 100 >= 100 */
+	ASSERT_U64_EQ(usage_pages(c), 84); /* one round: 100 >= 100 */
 	sfx_check(&f);
 	release_new(&f, fps, 100);
 	sfx_teardown(&f);
@@ -670,8 +670,8 @@ TEST(b24_removed_cgroup_with_pages_stays_until_last_page)
 	/* Its last page is gone: freed, and P's cursor moved on to Y. */
 	ASSERT_FALSE(in_tree(&f, d));
 	ASSERT_TRUE(scg(p)->next_cg == y);
-	ASSERT_U64_EQ(usage_pages(p), fake_resident(px, 20) +
-					      fake_resident(py, 20));
+	ASSERT_U64_EQ(usage_pages(p),
+		      fake_resident(px, 20) + fake_resident(py, 20));
 	sfx_check(&f);
 	fake_release_all(&f, px, 20);
 	fake_release_all(&f, pd, 20);
@@ -707,7 +707,7 @@ TEST(b25_epc_exhausted_global_reclaim_or_error)
 	struct sfx f;
 
 	sfx_setup(&f, 96);
-	epcg__sgx_ksgxd_stop(f.sgx);	/* frames only freed on demand */
+	epcg__sgx_ksgxd_stop(f.sgx); /* frames only freed on demand */
 	a = mkcg(&f, f.root, "A");
 	b = mkcg(&f, f.root, "B");
 	c = mkcg(&f, f.root, "C");
@@ -726,7 +726,7 @@ TEST(b25_epc_exhausted_global_reclaim_or_error)
 	for (unsigned i = 1; i < 16; i++)
 		ASSERT_OK(fake_alloc(&f, b, FAKE_UNRECL, NOREC, &more[i]));
 	ASSERT_OK(fake_alloc(&f, b, FAKE_UNRECL, REC, &fp));
-	ASSERT_U64_EQ(cg_ewb(c), 16);	/* the next round, the next cgroup */
+	ASSERT_U64_EQ(cg_ewb(c), 16); /* the next round, the next cgroup */
 	fake_release(&f, fp);
 
 	/* Nothing reclaimable anywhere: -ENOMEM, charge undone. */
@@ -790,12 +790,12 @@ TEST(b27_direct_reclaim_cgroup_then_global)
 	sfx_setup(&f, 1024);
 	c = mkcg(&f, f.root, "C");
 	set_max_pages(c, 200);
-	fake_fill(&f, c, FAKE_REG, 180, pc);	/* at threshold 168 */
+	fake_fill(&f, c, FAKE_REG, 180, pc); /* at threshold 168 */
 	epcg_misc_task_attach(&f.task, c);
 	epcg__sgx_reclaim_direct(f.sgx);
 	ASSERT_U64_EQ(cg_scans(c), 16);
 	ASSERT_U64_EQ(usage_pages(c), 164);
-	epcg__sgx_reclaim_direct(f.sgx);	/* below threshold: nothing */
+	epcg__sgx_reclaim_direct(f.sgx); /* below threshold: nothing */
 	ASSERT_U64_EQ(cg_scans(c), 16);
 	fake_release_all(&f, pc, 180);
 	sfx_teardown(&f);
