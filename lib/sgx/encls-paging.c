@@ -315,6 +315,20 @@ out_unlock:
 	return ret;
 }
 
+/*
+ * The tracking word after a thread that entered in @epoch leaves: it
+ * counts in the current epoch or, after one ETRACK, in the previous one.
+ * Unchanged if neither count can hold it (a bug).
+ */
+static uint64_t track_leave(uint64_t w, uint32_t epoch)
+{
+	if (track_epoch(w) == epoch && track_cur(w))
+		return w - ((uint64_t)1 << 16);
+	if (track_epoch(w) - epoch == 1 && track_prev(w))
+		return w - 1;
+	return w;
+}
+
 void epcg__encl_eexit(struct epcg_encl_thread *t)
 {
 	struct epcg_secs *s = t->secs;
@@ -327,10 +341,10 @@ void epcg__encl_eexit(struct epcg_encl_thread *t)
 		epcg_list_del_init(&t->node);
 		w = epcg_atomic_load_relaxed(&s->track);
 		do {
-			if (track_epoch(w) == t->epoch)
-				n = w - ((uint64_t)1 << 16);
-			else
-				n = w - 1;
+			n = track_leave(w, t->epoch);
+			/* A count at zero here would borrow across fields. */
+			if (EPCG_WARN_ONCE(n == w, "thread tracking underflow"))
+				break;
 		} while (!epcg_atomic_cas_acq_rel(&s->track, &w, n));
 	}
 	t->secs = NULL;

@@ -5,8 +5,8 @@
  * What the model is
  * -----------------
  * The EPCM is an array with one entry per EPC frame, indexed by the frame
- * number (pfn), beside the frames themselves; only the leaves in this file
- * read or write it, as only the CPU does on hardware.  An entry holds what
+ * number (pfn), beside the frames themselves; only the leaves read or
+ * write it, as only the CPU does on hardware.  An entry holds what
  * the SDM makes architecturally visible - VALID, page type, R/W/X, PENDING,
  * MODIFIED, PR, BLOCKED, the owning enclave and the enclave linear address
  * - plus the one thing an emulator must add: the entry epoch recorded by
@@ -73,6 +73,11 @@
  * (an EWB of an unfinished enclave keeps it); TCS contents are not
  * validated.
  * Left out: EDBGRD/EDBGWR, EGETKEY, EREPORT, ELDBC/ELDUC, virtualization.
+ *
+ * Files: this one holds the machine, the enclave state and the leaves
+ * that build an enclave (ECREATE, EADD, EEXTEND, EINIT, EREMOVE, EPA);
+ * encls-paging.c the paging leaves and thread tracking; encls-edmm.c the
+ * SGX2 leaves; epcm.h what the three share.
  *
  * Status, fault and errno
  * -----------------------

@@ -269,6 +269,12 @@ TEST(measurement_and_einit)
 	ASSERT_STATUS(epcg__encls_eextend(f.m, P(0), P(0), 0), GP);
 	ASSERT_STATUS(epcg__encls_eextend(f.m, P(1), P(0), 0), PF);
 	ASSERT_STATUS(epcg__encls_eextend(f.m, SECS, P(9), 0), PF);
+	ASSERT_OK(epcg__epcm_hold(f.m, P(0)));
+	ASSERT_STATUS(epcg__encls_eextend(f.m, SECS, P(0), 0), GP);
+	epcg__epcm_release(f.m, P(0));
+	ASSERT_OK(epcg__epcm_hold(f.m, SECS));
+	ASSERT_STATUS(epcg__encls_eextend(f.m, SECS, P(0), 0), GP);
+	epcg__epcm_release(f.m, SECS);
 
 	/* EINIT: wrong attributes, wrong measurement, then right. */
 	fx_expected(&e, sig.enclave_hash);
@@ -617,6 +623,12 @@ TEST(eldb_loads_blocked)
 	ASSERT_STATUS(fx_eadd(&e, P(0), 0, EPCG_SGX_PT_TCS, 0), 0);
 	fx_einit(&e);
 	fx_evict(&e, P(0), VA, 0, &b);
+	/* ELDB checks the MAC as ELDU does. */
+	pi.linaddr = fx_linaddr(1);
+	ASSERT_STATUS(epcg__encls_eldb(f.m, &pi, P(1), VA, 0),
+		      EPCG_SGX_MAC_COMPARE_FAIL);
+	ASSERT_FALSE(fx_epcm(&f, P(1)).valid);
+	pi.linaddr = fx_linaddr(0);
 	ASSERT_STATUS(epcg__encls_eldb(f.m, &pi, P(1), VA, 0), 0);
 	ASSERT_TRUE(fx_epcm(&f, P(1)).blocked);
 	ASSERT_EQ(fx_epcm(&f, P(1)).type, EPCG_SGX_PT_TCS);
