@@ -232,6 +232,15 @@ bool epcg_misc_cg_is_root(const struct epcg_misc_cg *cg);
 bool epcg_misc_cg_is_dying(const struct epcg_misc_cg *cg);
 /** epcg_misc_cg_depth() - 0 for the root, 1 for its children, ... */
 unsigned epcg_misc_cg_depth(const struct epcg_misc_cg *cg);
+/**
+ * epcg_misc_cg_serial() - where @cg stands in the order its controller's
+ * cgroups were linked into the tree (the kernel's css serial number): 0
+ * for the root, larger for every later cgroup.  A parent's children are in
+ * increasing serial order, which is the order epcg_misc_cg_next_pre()
+ * visits them in, so providers can order cgroups the way a walk would
+ * without walking.  Set before epcg_misc_cg_create() returns; immutable.
+ */
+uint64_t epcg_misc_cg_serial(const struct epcg_misc_cg *cg);
 
 /**
  * epcg_misc_cg_path() - the cgroup's path, "/" for the root, "/a/b" below.

@@ -13,7 +13,8 @@
  *   refcount                  atomic                        atomic
  *   dying                     under tree_lock               atomic
  *   children, sibling         tree_lock                     tree_lock
- *   nr_cgroups                tree_lock                     tree_lock
+ *   nr_cgroups, last_serial   tree_lock                     tree_lock
+ *   serial                    tree_lock, before linking     any time
  *   res_ops[], res_data[]     ops_lock + tree_lock, only    see struct
  *                             while no non-root cgroup
  *   alloced (root's)          ops_lock                      ops_lock
@@ -61,6 +62,8 @@ struct epcg_misc_cg {
 	struct epcg_misc_cg *parent epcg_cacheline_aligned; /* immutable */
 	struct epcg_misc *misc; /* immutable */
 	unsigned depth; /* immutable; 0 for the root */
+	/* Link order; set under tree_lock before linking, then immutable. */
+	uint64_t serial;
 	/* Bit per resource whose @alloc ran: immutable, the root's ops_lock */
 	unsigned alloced;
 	epcg_atomic(bool) dying; /* removed; written under tree_lock */
@@ -91,6 +94,8 @@ struct epcg_misc {
 	struct epcg_mutex tree_lock;
 	/* Non-root cgroups allocated (live, dying or being created). */
 	unsigned long nr_cgroups;
+	/* The serial of the cgroup linked last; tree_lock. */
+	uint64_t last_serial;
 	/*
 	 * Written under ops_lock and tree_lock, only while nr_cgroups is 0.
 	 * Readers: the root's callbacks (under ops_lock), a creation (which

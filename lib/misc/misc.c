@@ -402,6 +402,7 @@ int epcg_misc_cg_create(struct epcg_misc_cg *parent, const char *name,
 		goto err_free_alloced;
 	}
 	epcg_misc_cg_get(parent);
+	cg->serial = ++m->last_serial;
 	epcg_list_add_tail(&cg->sibling, &parent->children);
 	epcg_mutex_unlock(&m->tree_lock);
 	*ret = cg;
@@ -520,6 +521,11 @@ bool epcg_misc_cg_is_dying(const struct epcg_misc_cg *cg)
 unsigned epcg_misc_cg_depth(const struct epcg_misc_cg *cg)
 {
 	return cg->depth;
+}
+
+uint64_t epcg_misc_cg_serial(const struct epcg_misc_cg *cg)
+{
+	return cg->serial;
 }
 
 /* Copy @n bytes to @buf at @at, dropping what would not fit before a NUL. */

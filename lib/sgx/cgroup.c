@@ -69,10 +69,18 @@
  * visited, their order and the cursor's position after each non-empty
  * visit are the same, because the skip happens when the cursor is read
  * and the cursor itself still advances one pinnable cgroup at a time.
- * Whether a whole subtree is empty is one atomic load (nr_busy, kept by
- * reclaim.c), so the loops stop without walking anything.  What still
- * costs O(cgroups) is stepping the cursor over idle cgroups between two
- * busy ones; docs/design.md says how that can be made O(busy cgroups).
+ *
+ * Skipping must not cost a step per idle cgroup, or a machine with ten
+ * thousand cgroups, ten of them with pages, would spend a thousand steps
+ * per batch.  So the cgroups keep a busy index, changed only when an LRU
+ * goes empty <-> non-empty: every cgroup counts the non-empty LRUs of its
+ * subtree (nr_busy: "anything reclaimable below?" is one load, where the
+ * kernel locks every LRU of the subtree) and lists its children with a
+ * non-zero count in sibling order (the misc controller's link serial,
+ * which is the order pre-order walks take).  The next busy cgroup at or
+ * after the cursor is then found by going down first busy children and
+ * up to the next busy sibling: depth times busy siblings, independent of
+ * how many idle cgroups lie in between.
  *
  * Async reclaim (E7)
  * ------------------
@@ -181,6 +189,99 @@ static void put_drain(struct epcg_sgx *sgx)
 	} while (!empty);
 }
 
+/* ---- the busy index ---- */
+
+static uint64_t serial(const struct epcg_sgx_cgroup *c)
+{
+	return epcg_misc_cg_serial(c->cg);
+}
+
+static struct epcg_sgx_cgroup *first_busy_child(struct epcg_sgx_cgroup *c)
+{
+	if (epcg_list_empty(&c->busy_children))
+		return NULL;
+	return epcg_list_first_entry(&c->busy_children, struct epcg_sgx_cgroup,
+				     busy_link);
+}
+
+/* Put @c among its parent's busy children, in sibling order. */
+static void busy_link_in(struct epcg_sgx_cgroup *c)
+{
+	struct epcg_sgx_cgroup *s;
+
+	epcg_list_for_each_entry(s, &c->parent->busy_children, busy_link)
+		if (serial(s) > serial(c))
+			break;
+	/* Before @s, or at the tail if the loop ran off the end. */
+	epcg_list_add_tail(&c->busy_link, &s->busy_link);
+}
+
+void epcg__sgx_cgroup_lru_busy(struct epcg_sgx_cgroup *sgx_cg, bool busy)
+{
+	struct epcg_sgx *sgx = sgx_cg->sgx;
+
+	epcg_mutex_lock(&sgx->busy_lock);
+	sgx_cg->lru_busy = busy;
+	for (struct epcg_sgx_cgroup *c = sgx_cg; c; c = c->parent) {
+		uint64_t n = epcg_atomic_load_relaxed(&c->nr_busy);
+
+		epcg_atomic_store_release(&c->nr_busy, busy ? n + 1 : n - 1);
+		if (!c->parent)
+			continue;
+		if (busy && n == 0)
+			busy_link_in(c);
+		else if (!busy && n == 1)
+			epcg_list_del_init(&c->busy_link);
+	}
+	epcg_mutex_unlock(&sgx->busy_lock);
+}
+
+/*
+ * The first cgroup of @c's subtree in pre-order whose own LRU has pages,
+ * or NULL (also for a NULL @c).  Each level's first busy child holds the
+ * first such cgroup below it, so this is one path down.  busy_lock held.
+ */
+static struct epcg_sgx_cgroup *first_busy_in(struct epcg_sgx_cgroup *c)
+{
+	while (c && !c->lru_busy)
+		c = first_busy_child(c);
+	return c;
+}
+
+/* @c's first busy sibling after it in sibling order, or NULL. */
+static struct epcg_sgx_cgroup *busy_sibling_after(struct epcg_sgx_cgroup *c)
+{
+	struct epcg_sgx_cgroup *s;
+
+	epcg_list_for_each_entry(s, &c->parent->busy_children, busy_link)
+		if (serial(s) > serial(c))
+			return s;
+	return NULL;
+}
+
+/*
+ * The first cgroup after @x in the pre-order of @top's subtree whose own
+ * LRU has pages, without wrapping; NULL if none.  busy_lock held.
+ */
+static struct epcg_sgx_cgroup *busy_after(struct epcg_sgx_cgroup *x,
+					  struct epcg_sgx_cgroup *top)
+{
+	struct epcg_sgx_cgroup *r = first_busy_in(first_busy_child(x));
+
+	for (struct epcg_sgx_cgroup *a = x; !r && a != top; a = a->parent)
+		r = first_busy_in(busy_sibling_after(a));
+	return r;
+}
+
+/* The same, at or after @x, wrapping from the last back to @top. */
+static struct epcg_sgx_cgroup *busy_from(struct epcg_sgx_cgroup *x,
+					 struct epcg_sgx_cgroup *top)
+{
+	struct epcg_sgx_cgroup *r = x->lru_busy ? x : busy_after(x, top);
+
+	return r ? r : first_busy_in(top);
+}
+
 /* ---- the subtree walk (E6) ---- */
 
 /* @pos's successor in the pre-order of @root's subtree, wrapping to @root. */
@@ -192,39 +293,49 @@ static struct epcg_misc_cg *step(struct epcg_misc_cg *pos,
 	return next ? next : root;
 }
 
-/* Whether @cg's own LRU has pages (a hint: read without its lock). */
-static bool own_busy(struct epcg_misc_cg *cg)
+/*
+ * The first cgroup at or after @root's cursor (pre-order, wrapping) that
+ * has pages on its own LRU and can be pinned; NULL if none.  The busy
+ * index finds it without stepping over idle cgroups one by one.
+ */
+static struct epcg_sgx_cgroup *busy_get(struct epcg_sgx_cgroup *root)
 {
-	struct epcg_sgx_cgroup *sgx_cg = epcg__sgx_cgroup_of(cg);
+	struct epcg_sgx *sgx = root->sgx;
+	struct epcg_sgx_cgroup *x, *first;
 
-	return sgx_cg && epcg_atomic_load_relaxed(&sgx_cg->lru.nr);
+	epcg_mutex_lock(&sgx->busy_lock);
+	x = first = busy_from(epcg__sgx_cgroup_of(root->next_cg), root);
+	/* Pages but no pin: its free callback runs (a forged state). */
+	while (x && !epcg_misc_cg_tryget(x->cg)) {
+		x = busy_after(x, root);
+		if (!x)
+			x = first_busy_in(root);
+		if (x == first)
+			x = NULL;
+	}
+	epcg_mutex_unlock(&sgx->busy_lock);
+	return x;
 }
 
 /*
  * The next cgroup of @root's subtree to scan, pinned, or NULL if none with
- * reclaimable pages could be pinned; the cursor moves past it.  The
- * cursor's new target is pinned too, to prove it is not being freed; that
- * pin is returned in *@unpin for the caller to drop after the locks.
+ * reclaimable pages could be pinned; the cursor moves past it, to the
+ * next cgroup in pre-order that can be pinned (idle or not, as in v17).
+ * That target is pinned to prove it is not being freed; the pin is
+ * returned in *@unpin for the caller to drop after the locks.
  */
 static struct epcg_sgx_cgroup *next_get(struct epcg_sgx_cgroup *root,
 					struct epcg_misc_cg **unpin)
 {
-	struct epcg_misc_cg *top = root->cg, *start, *pos, *found = NULL;
+	struct epcg_misc_cg *top = root->cg, *pos;
+	struct epcg_sgx_cgroup *found;
 
 	epcg_misc_tree_lock(root->sgx->misc);
 	epcg_mutex_lock(&root->next_lock);
-	pos = start = root->next_cg;
-	do {
-		if (own_busy(pos) && epcg_misc_cg_tryget(pos)) {
-			found = pos;
-			break;
-		}
-		pos = step(pos, top);
-	} while (pos != start);
-
+	found = busy_get(root);
 	if (found) {
 		/* @top is pinned by our caller: it can always be the next. */
-		for (pos = step(found, top); pos != top && pos != found;
+		for (pos = step(found->cg, top); pos != top && pos != found->cg;
 		     pos = step(pos, top)) {
 			if (epcg__sgx_cgroup_of(pos) &&
 			    epcg_misc_cg_tryget(pos)) {
@@ -236,7 +347,7 @@ static struct epcg_sgx_cgroup *next_get(struct epcg_sgx_cgroup *root,
 	}
 	epcg_mutex_unlock(&root->next_lock);
 	epcg_misc_tree_unlock(root->sgx->misc);
-	return found ? epcg__sgx_cgroup_of(found) : NULL;
+	return found;
 }
 
 unsigned epcg__sgx_cgroup_reclaim_pages(struct epcg_sgx *sgx,
@@ -393,6 +504,8 @@ static int cg_alloc(struct epcg_misc_cg *cg, void *data)
 	epcg_list_init(&sgx_cg->lru.reclaimable);
 	epcg_atomic_init(&sgx_cg->lru.nr, 0);
 	epcg_atomic_init(&sgx_cg->nr_busy, 0);
+	epcg_list_init(&sgx_cg->busy_children);
+	epcg_list_init(&sgx_cg->busy_link);
 	epcg_work_init(&sgx_cg->reclaim_work, reclaim_work_fn);
 	epcg_mutex_init(&sgx_cg->next_lock);
 	sgx_cg->next_cg = cg;
@@ -430,8 +543,8 @@ static void cg_free(struct epcg_misc_cg *cg, void *data)
 		return;
 	/* First, so nothing runs on this state any more (behaviour 41). */
 	epcg_exec_cancel_work_sync(sgx->ex, &sgx_cg->reclaim_work);
-	EPCG_WARN_ONCE(epcg_atomic_load_relaxed(&sgx_cg->lru.nr),
-		       "sgx: cgroup freed with pages on its LRU");
+	EPCG_WARN_ONCE(epcg_atomic_load_relaxed(&sgx_cg->nr_busy),
+		       "sgx: cgroup freed with pages on an LRU of its subtree");
 
 	epcg_misc_tree_lock(sgx->misc);
 	for (struct epcg_sgx_cgroup *a = sgx_cg->parent; a; a = a->parent) {
@@ -459,6 +572,7 @@ int epcg__sgx_cgroup_init(struct epcg_sgx *sgx)
 	struct epcg_misc_cg *root = epcg_misc_root(sgx->misc);
 	int ret;
 
+	epcg_mutex_init(&sgx->busy_lock);
 	epcg_mutex_init(&sgx->put_lock);
 	epcg_list_init(&sgx->put_list);
 	epcg_work_init(&sgx->put_work, put_work_fn);
@@ -468,6 +582,7 @@ int epcg__sgx_cgroup_init(struct epcg_sgx *sgx)
 	if (ret) {
 		epcg_misc_set_res_ops(sgx->misc, RES, NULL, NULL);
 		epcg_mutex_finish(&sgx->put_lock);
+		epcg_mutex_finish(&sgx->busy_lock);
 		return ret;
 	}
 	sgx->root_cg = epcg__sgx_cgroup_of(root);
@@ -484,5 +599,6 @@ int epcg__sgx_cgroup_finish(struct epcg_sgx *sgx)
 		return ret;
 	sgx->root_cg = NULL;
 	epcg_mutex_finish(&sgx->put_lock);
+	epcg_mutex_finish(&sgx->busy_lock);
 	return 0;
 }

@@ -74,13 +74,6 @@ static struct epcg_sgx_cgroup *lru_cgroup(struct epcg_lru *lru)
 	return epcg_container_of(lru, struct epcg_sgx_cgroup, lru);
 }
 
-/* Count @sgx_cg's LRU as busy (@delta 1) or idle (-1) at every level. */
-static void busy_changed(struct epcg_sgx_cgroup *sgx_cg, int64_t delta)
-{
-	for (struct epcg_sgx_cgroup *c = sgx_cg; c; c = c->parent)
-		epcg_atomic_fetch_add_acq_rel(&c->nr_busy, (uint64_t)delta);
-}
-
 static void lru_add_tail(struct epcg_sgx_cgroup *sgx_cg,
 			 struct epcg_epc_page *page)
 {
@@ -91,7 +84,7 @@ static void lru_add_tail(struct epcg_sgx_cgroup *sgx_cg,
 	epcg_atomic_store_relaxed(&lru->nr,
 				  epcg_atomic_load_relaxed(&lru->nr) + 1);
 	if (was_empty)
-		busy_changed(sgx_cg, 1);
+		epcg__sgx_cgroup_lru_busy(sgx_cg, true);
 }
 
 static void lru_del(struct epcg_sgx_cgroup *sgx_cg, struct epcg_epc_page *page)
@@ -102,7 +95,7 @@ static void lru_del(struct epcg_sgx_cgroup *sgx_cg, struct epcg_epc_page *page)
 	epcg_atomic_store_relaxed(&lru->nr,
 				  epcg_atomic_load_relaxed(&lru->nr) - 1);
 	if (epcg_list_empty(&lru->reclaimable))
-		busy_changed(sgx_cg, -1);
+		epcg__sgx_cgroup_lru_busy(sgx_cg, false);
 }
 
 static void count(epcg_atomic(uint64_t) * c, uint64_t n)

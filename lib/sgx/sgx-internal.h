@@ -128,10 +128,16 @@ static inline void epcg__sgx_counters_init(struct epcg_sgx_counters *c)
  *	long as this one, since a misc cgroup pins its parent).
  * @lru: reclaimable pages charged to this cgroup.
  * @nr_busy: how many cgroups of this subtree (this one included) have a
- *	non-empty LRU.  Changed with an atomic add by the cgroup whose LRU
- *	went empty <-> non-empty, under that LRU's lock, at every level up
- *	to the root; read without locks.  0 answers "is anything
- *	reclaimable below here?" in O(1) (the kernel walks the subtree).
+ *	non-empty LRU.  Written under @sgx->busy_lock when an LRU goes empty
+ *	<-> non-empty, at every level up to the root; atomic, read without
+ *	locks: 0 answers "is anything reclaimable below here?" in O(1) (the
+ *	kernel walks the subtree).
+ * @lru_busy: whether @lru is non-empty, as the busy index sees it;
+ *	@sgx->busy_lock.
+ * @busy_children: the children with @nr_busy > 0, in sibling order (misc
+ *	link serial); @sgx->busy_lock.  With @lru_busy, the index that lets
+ *	the subtree walk jump to the next cgroup with pages (cgroup.c).
+ * @busy_link: in the parent's @busy_children; @sgx->busy_lock.
  * @reclaim_work: async reclaim (E7), on the shared worker pool.
  * @next_lock: guards @next_cg.
  * @next_cg: round-robin cursor for reclaim rooted here (E6); starts at
@@ -148,6 +154,9 @@ struct epcg_sgx_cgroup {
 	struct epcg_sgx_cgroup *parent;
 	struct epcg_lru lru;
 	epcg_atomic(uint64_t) nr_busy;
+	bool lru_busy;
+	struct epcg_list busy_children;
+	struct epcg_list busy_link;
 	struct epcg_work reclaim_work;
 	struct epcg_mutex next_lock;
 	struct epcg_misc_cg *next_cg;
@@ -165,6 +174,8 @@ struct epcg_sgx_cgroup {
  * @rops: owner operations of enclave pages (set by the enclave layer).
  * @root_cg: the root cgroup's EPC cgroup state.
  * @ksgxd: the global reclaimer thread.
+ * @busy_lock: guards the busy index: every cgroup's @nr_busy (written),
+ *	@lru_busy, @busy_children and @busy_link.
  * @put_lock: guards @put_list and every cgroup's @put_link and @nr_puts.
  * @put_list: cgroups with references waiting to be put by @put_work.
  * @put_work: puts them, from a context where freeing a cgroup is safe
@@ -181,6 +192,7 @@ struct epcg_sgx {
 	const struct epcg_reclaim_ops *rops;
 	struct epcg_sgx_cgroup *root_cg;
 	struct epcg_kthread *ksgxd;
+	struct epcg_mutex busy_lock;
 	struct epcg_mutex put_lock;
 	struct epcg_list put_list;
 	struct epcg_work put_work;
@@ -245,6 +257,9 @@ int epcg__sgx_cgroup_try_charge(struct epcg_sgx *sgx,
 void epcg__sgx_cgroup_uncharge(struct epcg_misc_cg *cg);
 /* Whether no page is on any LRU in @root's subtree. */
 bool epcg__sgx_cgroup_lru_empty(struct epcg_misc_cg *root);
+/* Record that @sgx_cg's LRU became non-empty (@busy) or empty; called
+ * under that LRU's lock. */
+void epcg__sgx_cgroup_lru_busy(struct epcg_sgx_cgroup *sgx_cg, bool busy);
 /* E6: reclaim from @root's subtree until @nr_to_scan pages were scanned or
  * its LRUs are empty.  Return: pages scanned. */
 unsigned epcg__sgx_cgroup_reclaim_pages(struct epcg_sgx *sgx,

@@ -302,6 +302,59 @@ static int check_frames(struct check *c)
 	return 0;
 }
 
+/*
+ * The busy index of @sgx_cg (cgroup.c): its own flag matches its LRU, it
+ * is listed by its parent exactly when its subtree has a busy LRU, and
+ * its list is in sibling order.  Called with the busy lock held.
+ */
+static int check_busy_index(struct check *c, struct epcg_sgx_cgroup *sgx_cg)
+{
+	struct epcg_sgx_cgroup *s, *prev = NULL;
+	bool linked = !epcg_list_empty(&sgx_cg->busy_link);
+	char path[128];
+
+	if (sgx_cg->lru_busy != !!epcg_atomic_load_relaxed(&sgx_cg->lru.nr) ||
+	    (sgx_cg->parent && linked != !!sgx_cg->check_busy))
+		return violation(c, "cgroup %s is wrongly in the busy index",
+				 cg_path(sgx_cg->cg, path, sizeof(path)));
+	epcg_list_for_each_entry(s, &sgx_cg->busy_children, busy_link) {
+		if (s->parent != sgx_cg ||
+		    (prev && epcg_misc_cg_serial(prev->cg) >=
+				     epcg_misc_cg_serial(s->cg)))
+			return violation(c,
+					 "the busy children of %s are out of order",
+					 cg_path(sgx_cg->cg, path,
+						 sizeof(path)));
+		prev = s;
+	}
+	return 0;
+}
+
+/* The sums over subtrees against the misc usage and the busy index. */
+static int check_sums(struct check *c, struct epcg_misc_cg *cg)
+{
+	struct epcg_sgx_cgroup *sgx_cg = epcg__sgx_cgroup_of(cg);
+	uint64_t usage = epcg_misc_usage(cg, EPCG_MISC_RES_SGX_EPC);
+	uint64_t busy = epcg_atomic_load_relaxed(&sgx_cg->nr_busy);
+	char path[128];
+
+	if (usage != sgx_cg->check_sub * EPCG_PAGE_SIZE)
+		return violation(
+			c,
+			"cgroup %s: sgx_epc usage %llu, but %llu pages are charged in its subtree",
+			cg_path(cg, path, sizeof(path)),
+			(unsigned long long)usage,
+			(unsigned long long)sgx_cg->check_sub);
+	if (busy != sgx_cg->check_busy)
+		return violation(
+			c,
+			"cgroup %s counts %llu busy LRUs in its subtree, but %llu are",
+			cg_path(cg, path, sizeof(path)),
+			(unsigned long long)busy,
+			(unsigned long long)sgx_cg->check_busy);
+	return check_busy_index(c, sgx_cg);
+}
+
 /* The walks of the tree; called with the tree lock held. */
 static int check_tree(struct check *c)
 {
@@ -335,27 +388,12 @@ static int check_tree(struct check *c)
 		for (struct epcg_sgx_cgroup *a = sgx_cg; a; a = a->parent)
 			a->check_sub += sgx_cg->check_pages;
 	}
-	for (cg = root; cg; cg = epcg_misc_cg_next_pre(cg, root)) {
-		struct epcg_sgx_cgroup *sgx_cg = epcg__sgx_cgroup_of(cg);
-		uint64_t usage = epcg_misc_usage(cg, EPCG_MISC_RES_SGX_EPC);
-		uint64_t busy = epcg_atomic_load_relaxed(&sgx_cg->nr_busy);
-
-		if (usage != sgx_cg->check_sub * EPCG_PAGE_SIZE)
-			return violation(
-				c,
-				"cgroup %s: sgx_epc usage %llu, but %llu pages are charged in its subtree",
-				cg_path(cg, path, sizeof(path)),
-				(unsigned long long)usage,
-				(unsigned long long)sgx_cg->check_sub);
-		if (busy != sgx_cg->check_busy)
-			return violation(
-				c,
-				"cgroup %s counts %llu busy LRUs in its subtree, but %llu are",
-				cg_path(cg, path, sizeof(path)),
-				(unsigned long long)busy,
-				(unsigned long long)sgx_cg->check_busy);
-	}
-	return 0;
+	/* After the LRU locks: the busy lock nests inside them. */
+	epcg_mutex_lock(&c->sgx->busy_lock);
+	for (cg = root; cg && !err; cg = epcg_misc_cg_next_pre(cg, root))
+		err = check_sums(c, cg);
+	epcg_mutex_unlock(&c->sgx->busy_lock);
+	return err;
 }
 
 int epcg_sgx_check(struct epcg_sgx *sgx, char *why, size_t size)

@@ -169,6 +169,91 @@ TEST(cursor_passes_idle_cgroups_in_order)
 	sfx_teardown(&f);
 }
 
+/*
+ * The plain v17 walk, as a model: the pre-order list of @top's subtree,
+ * the first cgroup with pages at or after the cursor (wrapping), and the
+ * cursor moved one step past it.  Return the index of the cgroup in
+ * @all, or -1 if no LRU has pages.
+ */
+static int model_pick(struct sfx *f, struct epcg_misc_cg *top,
+		      struct epcg_misc_cg **cursor, struct epcg_misc_cg **all,
+		      int nr_all)
+{
+	struct epcg_misc_cg *order[128], *pick = NULL;
+	int n = 0, at = 0;
+
+	epcg_misc_tree_lock(f->m);
+	for (struct epcg_misc_cg *p = top; p; p = epcg_misc_cg_next_pre(p, top))
+		order[n++] = p;
+	epcg_misc_tree_unlock(f->m);
+	for (int i = 0; i < n; i++)
+		if (order[i] == *cursor)
+			at = i;
+	for (int k = 0; k < n && !pick; k++) {
+		int j = (at + k) % n;
+
+		if (lru_len(order[j])) {
+			pick = order[j];
+			*cursor = order[(j + 1) % n];
+		}
+	}
+	for (int i = 0; i < nr_all; i++)
+		if (all[i] == pick)
+			return i;
+	return -1;
+}
+
+/*
+ * The busy index gives exactly the plain walk's order: random trees grown
+ * while reclaim runs, random pages, reclaim rooted anywhere.
+ */
+TEST(cursor_order_matches_the_plain_walk)
+{
+	struct epcg_misc_cg *all[100], *cursor[100];
+	uint64_t rng = epcg_test_seed(), before[100] = { 0 };
+	struct fake_page **pages;
+	unsigned nr_pages = 0;
+	int nr = 1;
+	char name[16];
+	struct sfx f;
+
+	sfx_setup(&f, 8192);
+	pages = calloc(8000, sizeof(*pages));
+	ASSERT_NOT_NULL(pages);
+	all[0] = f.root;
+	cursor[0] = f.root;
+	for (int step = 0; step < 3000; step++) {
+		unsigned r = (unsigned)(epcg_test_rand(&rng) % 100);
+		int top = (int)(epcg_test_rand(&rng) % nr), got, want;
+
+		if (r < 5 && nr < 100) {	/* a new cgroup somewhere */
+			snprintf(name, sizeof(name), "c%d", nr);
+			all[nr] = mkcg(&f, all[epcg_test_rand(&rng) % nr], name);
+			cursor[nr] = all[nr];
+			nr++;
+			continue;
+		}
+		if (r < 40 && nr_pages + 16 < 8000) {	/* pages somewhere */
+			unsigned n = 1 + (unsigned)(epcg_test_rand(&rng) % 16);
+
+			fake_fill(&f, all[epcg_test_rand(&rng) % nr], FAKE_REG,
+				  n, pages + nr_pages);
+			nr_pages += n;
+			continue;
+		}
+		want = model_pick(&f, all[top], &cursor[top], all, nr);
+		ASSERT_EQ(epcg__sgx_cgroup_reclaim_pages(f.sgx, all[top], 1) > 0,
+			  want >= 0);
+		got = scanned_by(all, before, nr);
+		ASSERT_EQ(got, want);
+		ASSERT_TRUE(scg(all[top])->next_cg == cursor[top]);
+	}
+	sfx_check(&f);
+	fake_release_all(&f, pages, nr_pages);
+	free(pages);
+	sfx_teardown(&f);
+}
+
 TEST(b22_batch_takes_16_from_head_and_young_pages_to_tail)
 {
 	struct fake_page *fps[20], *order[20];
@@ -547,6 +632,7 @@ static const struct epcg_test tests[] = {
 	TEST_ENTRY(unmark_of_an_isolated_page_is_busy),
 	TEST_ENTRY(b21_cursor_visits_preorder_and_wraps),
 	TEST_ENTRY(cursor_passes_idle_cgroups_in_order),
+	TEST_ENTRY(cursor_order_matches_the_plain_walk),
 	TEST_ENTRY(b22_batch_takes_16_from_head_and_young_pages_to_tail),
 	TEST_ENTRY(failed_prepare_or_write_puts_the_page_back_intact),
 	TEST_ENTRY(b23_dying_descendant_scanned_unpinnable_skipped),
