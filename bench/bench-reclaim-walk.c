@@ -43,7 +43,7 @@ static void own_put(struct epcg_epc_page *page)
 
 static bool own_age(struct epcg_epc_page *page)
 {
-	return true;	/* always young: scanned, put back, never freed */
+	return true; /* always young: scanned, put back, never freed */
 }
 
 static int own_prepare(struct epcg_epc_page *page)
@@ -69,7 +69,7 @@ struct machine {
 	struct epcg_misc *m;
 	struct epcg_sgx *sgx;
 	struct epcg_task task;
-	struct epcg_misc_cg **cgs;	/* creation order, parents first */
+	struct epcg_misc_cg **cgs; /* creation order, parents first */
 	unsigned nr_cgs;
 	struct epcg_epc_page **pages;
 	unsigned nr_pages;
@@ -98,8 +98,8 @@ static void fill(struct machine *mc, struct epcg_misc_cg *cg)
 	epcg_misc_task_attach(&mc->task, cg);
 	for (unsigned i = 0; i < PAGES_PER_BUSY; i++) {
 		struct epcg_epc_page *page;
-		int r = epcg__sgx_alloc_page(mc->sgx, NULL,
-					     EPCG_EPC_NO_RECLAIM, &page);
+		int r = epcg__sgx_alloc_page(mc->sgx, NULL, EPCG_EPC_NO_RECLAIM,
+					     &page);
 
 		if (r)
 			die("alloc", r);
@@ -184,12 +184,12 @@ static void run_round(void *arg, unsigned thread, uint64_t iters)
 int main(void)
 {
 	struct machine small, flat, deep;
-	struct bench_case b = { "round, 10 cgroups all busy", run_round,
-				&small, 1, 0 };
+	struct bench_case b = { "round, 10 cgroups all busy", run_round, &small,
+				1, 0 };
 	struct bench_case t1 = { "round, 10 busy of 10000, flat", run_round,
 				 &flat, 1, 0 };
-	struct bench_case t2 = { "round, 10 busy of 9620, depth 3",
-				 run_round, &deep, 1, 0 };
+	struct bench_case t2 = { "round, 10 busy of 9620, depth 3", run_round,
+				 &deep, 1, 0 };
 
 	bench_banner("bench-reclaim-walk");
 	machine_init(&small, NR_BUSY, 0);

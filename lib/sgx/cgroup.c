@@ -107,8 +107,21 @@
  * a free callback never frees another cgroup from inside itself.
  *
  * Locks (docs/locking.md): misc tree lock, then a cursor lock, then an
- * LRU lock, then a free-list lock.  Nothing here holds a lock while
- * putting a cgroup reference, freeing a page or waiting for work.
+ * LRU lock, then a free-list lock; the busy lock (the index) is a leaf,
+ * taken under an LRU lock or a cursor lock, and so is the put lock.
+ * Nothing here holds a lock while putting a cgroup reference, freeing a
+ * page or waiting for work.
+ *
+ *	field				guarded by
+ *	------------------------------	---------------------------------
+ *	sgx, cg, parent			immutable
+ *	lru.reclaimable, lru.nr		lru.lock (nr also read as a hint)
+ *	nr_busy				busy_lock (atomic: read lock-free)
+ *	lru_busy, busy_children/link	busy_lock
+ *	next_cg				next_lock, under the tree lock
+ *	put_link, nr_puts		sgx->put_lock
+ *	check_*				sgx->check_lock
+ *	stats				atomic, relaxed
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -321,10 +321,9 @@ static int check_busy_index(struct check *c, struct epcg_sgx_cgroup *sgx_cg)
 		if (s->parent != sgx_cg ||
 		    (prev && epcg_misc_cg_serial(prev->cg) >=
 				     epcg_misc_cg_serial(s->cg)))
-			return violation(c,
-					 "the busy children of %s are out of order",
-					 cg_path(sgx_cg->cg, path,
-						 sizeof(path)));
+			return violation(
+				c, "the busy children of %s are out of order",
+				cg_path(sgx_cg->cg, path, sizeof(path)));
 		prev = s;
 	}
 	return 0;

@@ -226,14 +226,15 @@ TEST(cursor_order_matches_the_plain_walk)
 		unsigned r = (unsigned)(epcg_test_rand(&rng) % 100);
 		int top = (int)(epcg_test_rand(&rng) % nr), got, want;
 
-		if (r < 5 && nr < 100) {	/* a new cgroup somewhere */
+		if (r < 5 && nr < 100) { /* a new cgroup somewhere */
 			snprintf(name, sizeof(name), "c%d", nr);
-			all[nr] = mkcg(&f, all[epcg_test_rand(&rng) % nr], name);
+			all[nr] =
+				mkcg(&f, all[epcg_test_rand(&rng) % nr], name);
 			cursor[nr] = all[nr];
 			nr++;
 			continue;
 		}
-		if (r < 40 && nr_pages + 16 < 8000) {	/* pages somewhere */
+		if (r < 40 && nr_pages + 16 < 8000) { /* pages somewhere */
 			unsigned n = 1 + (unsigned)(epcg_test_rand(&rng) % 16);
 
 			fake_fill(&f, all[epcg_test_rand(&rng) % nr], FAKE_REG,
@@ -242,7 +243,8 @@ TEST(cursor_order_matches_the_plain_walk)
 			continue;
 		}
 		want = model_pick(&f, all[top], &cursor[top], all, nr);
-		ASSERT_EQ(epcg__sgx_cgroup_reclaim_pages(f.sgx, all[top], 1) > 0,
+		ASSERT_EQ(epcg__sgx_cgroup_reclaim_pages(f.sgx, all[top], 1) >
+				  0,
 			  want >= 0);
 		got = scanned_by(all, before, nr);
 		ASSERT_EQ(got, want);
@@ -568,7 +570,7 @@ TEST(fairness_of_parent_and_global_reclaim)
 	epcg_test_note("global reclaim, 8 rounds, A holding 236, B 36: "
 		       "A lost %" PRIu64 ", B lost %" PRIu64,
 		       cg_ewb(a) - ea, cg_ewb(b) - eb);
-	/* B ran out in round 6, whose remaining 12 went to A (16 more). */
+	/* B ran out in round 6, which then took a full batch from A too. */
 	ASSERT_U64_EQ(cg_ewb(b) - eb, 36);
 	ASSERT_U64_EQ(cg_ewb(a) - ea, 96);
 	sfx_check(&f);
