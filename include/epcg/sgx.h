@@ -153,8 +153,10 @@ void epcg_sgx_stats(const struct epcg_sgx *sgx, struct epcg_sgx_stats *ret);
  *
  * Checks that every frame is free, on exactly one LRU, or allocated and
  * unreclaimable (SECS, VA, guest pages); that each cgroup's sgx_epc usage
- * equals 4096 times the pages charged to it and its descendants; and that
- * the free count matches the free lists.
+ * equals 4096 times the pages charged to it and its descendants; that
+ * the free count matches the free lists; and that the reclaimer's own
+ * bookkeeping (LRU lengths, which subtrees have reclaimable pages)
+ * matches the pages.
  *
  * Return: 0 if all hold; -EIO with @why filled otherwise.
  */

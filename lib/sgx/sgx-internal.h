@@ -173,7 +173,8 @@ struct epcg_sgx_cgroup {
  * @policy: immutable after create.
  * @rops: owner operations of enclave pages (set by the enclave layer).
  * @root_cg: the root cgroup's EPC cgroup state.
- * @ksgxd: the global reclaimer thread.
+ * @ksgxd: the global reclaimer thread; set by create, cleared by destroy
+ *	(tests stop and restart it only at quiescent points).
  * @busy_lock: guards the busy index: every cgroup's @nr_busy (written),
  *	@lru_busy, @busy_children and @busy_link.
  * @put_lock: guards @put_list and every cgroup's @put_link and @nr_puts.
