@@ -18,6 +18,7 @@
 #include <inttypes.h>
 
 #include "cgroup-internal.h"
+#include "util/alloc.h"
 
 static const struct {
 	const char *name;
@@ -135,8 +136,8 @@ static char *show_procs(const struct epcg_cgroup *cg, size_t *ret_len)
 	pid_t *pids;
 	char *buf;
 
-	pids = malloc((cg->nr_procs + 1) * sizeof(*pids));
-	buf = malloc(cg->nr_procs * line + 1);
+	pids = epcg_malloc((cg->nr_procs + 1) * sizeof(*pids));
+	buf = epcg_malloc(cg->nr_procs * line + 1);
 	if (!pids || !buf) {
 		free(pids);
 		free(buf);
@@ -163,7 +164,7 @@ static int show_locked(const struct epcg_cgroup *cg, enum epcg_cgroup_file file,
 		*ret_buf = show_procs(cg, ret_len);
 		return *ret_buf ? 0 : -ENOMEM;
 	}
-	buf = malloc(EPCG_MISC_SHOW_BUFSZ);
+	buf = epcg_malloc(EPCG_MISC_SHOW_BUFSZ);
 	if (!buf)
 		return -ENOMEM;
 	switch (file) {
@@ -228,7 +229,7 @@ static char *strip_dup(const char *buf, size_t len)
 	}
 	while (len && isspace((unsigned char)buf[len - 1]))
 		len--;
-	s = malloc(len + 1);
+	s = epcg_malloc(len + 1);
 	if (s) {
 		memcpy(s, buf, len);
 		s[len] = '\0';

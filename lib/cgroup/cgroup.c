@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "cgroup-internal.h"
+#include "util/alloc.h"
 
 /* How far fork inheritance walks up the parent chain before giving up. */
 #define INHERIT_DEPTH_MAX 4096
@@ -39,7 +40,7 @@ static struct epcg_cgroup *cg_alloc(struct epcg_cgroup_tree *t,
 				    const char *name, size_t len,
 				    const struct epcg_cgroup_cred *owner)
 {
-	struct epcg_cgroup *cg = calloc(1, sizeof(*cg) + len + 1);
+	struct epcg_cgroup *cg = epcg_calloc(1, sizeof(*cg) + len + 1);
 
 	if (!cg)
 		return NULL;
@@ -414,7 +415,7 @@ static void proc_unlink(struct epcg__proc *p)
 static int proc_new(struct epcg_cgroup_tree *t, pid_t pid,
 		    struct epcg_cgroup *cg, struct epcg__proc **ret)
 {
-	struct epcg__proc *p = calloc(1, sizeof(*p));
+	struct epcg__proc *p = epcg_calloc(1, sizeof(*p));
 
 	if (!p)
 		return -ENOMEM;
@@ -517,7 +518,7 @@ int epcg_cgroup_proc_bind_task(struct epcg_cgroup_tree *t, pid_t pid,
 		}
 	if (p->nr_tasks == p->tasks_cap) {
 		unsigned cap = p->tasks_cap ? 2 * p->tasks_cap : 4;
-		struct epcg_task **n = realloc(p->tasks, cap * sizeof(*n));
+		struct epcg_task **n = epcg_realloc(p->tasks, cap * sizeof(*n));
 
 		err = -ENOMEM;
 		if (!n)
@@ -676,7 +677,7 @@ int epcg_cgroup_tree_create(struct epcg_misc *m,
 	if (!m || !ops || !ops->pid_lookup || !ops->pid_parent || !owner ||
 	    !ret)
 		return -EINVAL;
-	t = calloc(1, sizeof(*t));
+	t = epcg_calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	t->root = cg_alloc(t, NULL, "", 0, owner);

@@ -62,6 +62,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/alloc.h"
 #include "util/atomic.h"
 #include "util/list.h"
 #include "util/lock.h"
@@ -350,7 +351,7 @@ static int live_kthread_start(struct epcg_exec *ex, const char *name,
 	struct live_exec *lx = to_live(ex);
 	struct live_kthread *lk;
 
-	lk = calloc(1, sizeof(*lk));
+	lk = epcg_calloc(1, sizeof(*lk));
 	if (!lk)
 		return -ENOMEM;
 	lk->kt.ex = ex;
@@ -510,7 +511,7 @@ int epcg_exec_live_create(unsigned nr_workers, struct epcg_exec **ret)
 
 		nr_workers = n > 0 ? (unsigned)n : 1;
 	}
-	lx = calloc(1, sizeof(*lx) + nr_workers * sizeof(lx->workers[0]));
+	lx = epcg_calloc(1, sizeof(*lx) + nr_workers * sizeof(lx->workers[0]));
 	if (!lx)
 		return -ENOMEM;
 	lx->ex.ops = &live_ops;

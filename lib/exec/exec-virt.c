@@ -96,6 +96,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "util/alloc.h"
 #include "util/atomic.h"
 #include "util/list.h"
 #include "util/macros.h"
@@ -480,13 +481,13 @@ static struct epcg_vthread *vthread_new(struct virt_exec *vx, const char *name,
 	if (vx->nr_threads == vx->heap_cap) {
 		unsigned cap = vx->heap_cap ? 2 * vx->heap_cap : 16;
 
-		heap = realloc(vx->heap, cap * sizeof(*heap));
+		heap = epcg_realloc(vx->heap, cap * sizeof(*heap));
 		if (!heap)
 			return NULL;
 		vx->heap = heap;
 		vx->heap_cap = cap;
 	}
-	vt = calloc(1, sizeof(*vt));
+	vt = epcg_calloc(1, sizeof(*vt));
 	if (!vt)
 		return NULL;
 	vt->vx = vx;
@@ -830,7 +831,7 @@ static int virt_kthread_start(struct epcg_exec *ex, const char *name,
 	struct virt_exec *vx = to_virt(ex);
 	struct virt_kthread *vk;
 
-	vk = calloc(1, sizeof(*vk));
+	vk = epcg_calloc(1, sizeof(*vk));
 	if (!vk)
 		return -ENOMEM;
 	vk->vt = vthread_new(vx, name, VT_KTHREAD);
@@ -1089,13 +1090,13 @@ int epcg_exec_virt_create(unsigned nr_workers, struct epcg_exec **ret)
 		return -EINVAL;
 	if (!nr_workers)
 		nr_workers = 1;
-	vx = calloc(1, sizeof(*vx));
+	vx = epcg_calloc(1, sizeof(*vx));
 	if (!vx)
 		return -ENOMEM;
 	vx->ex.ops = &virt_ops;
 	epcg_list_init(&vx->threads);
 	epcg_list_init(&vx->waiters);
-	vx->workers = calloc(nr_workers, sizeof(*vx->workers));
+	vx->workers = epcg_calloc(nr_workers, sizeof(*vx->workers));
 	if (!vx->workers)
 		goto err_free;
 	vx->nr_workers = nr_workers;

@@ -64,6 +64,7 @@
 #include <inttypes.h>
 
 #include "misc-internal.h"
+#include "util/alloc.h"
 
 #define NAME_MAX_LEN 255
 
@@ -101,7 +102,7 @@ static struct epcg_misc_cg *cg_alloc(struct epcg_misc *m,
 
 	/* Round up: aligned_alloc wants a multiple of the alignment. */
 	size = (size + EPCG_CACHELINE - 1) & ~(size_t)(EPCG_CACHELINE - 1);
-	cg = aligned_alloc(EPCG_CACHELINE, size);
+	cg = epcg_aligned_alloc(EPCG_CACHELINE, size);
 	if (!cg)
 		return NULL;
 	memset(cg, 0, size);
@@ -171,7 +172,7 @@ int epcg_misc_create(struct epcg_misc **ret)
 
 	if (!ret)
 		return -EINVAL;
-	m = calloc(1, sizeof(*m));
+	m = epcg_calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	m->root = cg_alloc(m, NULL, "", 0);

@@ -128,6 +128,7 @@
 
 #include "epc-internal.h"
 #include "sgx-internal.h"
+#include "util/alloc.h"
 #include "util/atomic.h"
 #include "util/list.h"
 #include "util/lock.h"
@@ -506,7 +507,7 @@ void epcg__sgx_cgroup_uncharge(struct epcg_misc_cg *cg)
 
 static int cg_alloc(struct epcg_misc_cg *cg, void *data)
 {
-	struct epcg_sgx_cgroup *sgx_cg = calloc(1, sizeof(*sgx_cg));
+	struct epcg_sgx_cgroup *sgx_cg = epcg_calloc(1, sizeof(*sgx_cg));
 
 	if (!sgx_cg)
 		return -ENOMEM;

@@ -78,6 +78,7 @@
 #include <sched.h>
 
 #include "crypto-internal.h"
+#include "util/alloc.h"
 #include "util/atomic.h"
 #include "util/macros.h"
 
@@ -191,7 +192,7 @@ int epcg__paging_crypto_create_with_key(const uint8_t key[EPCG_PAGING_KEY_SIZE],
 	struct epcg_paging_crypto *pc;
 	unsigned i, dir;
 
-	pc = aligned_alloc(EPCG_CACHELINE, sizeof(*pc));
+	pc = epcg_aligned_alloc(EPCG_CACHELINE, sizeof(*pc));
 	if (!pc)
 		return -ENOMEM;
 	memset(pc, 0, sizeof(*pc));

@@ -16,6 +16,7 @@
 
 #include "encl-internal.h"
 #include "epc-internal.h"
+#include "util/alloc.h"
 #include "util/macros.h"
 
 #define PAGE EPCG_PAGE_SIZE
@@ -35,8 +36,11 @@ int epcg__encl_backing_create(struct epcg_encl *encl)
 	uint64_t nr = encl->size / PAGE + 1; /* pages and the SECS */
 	uint64_t pcmd = (nr * EPCG_ENCL_PCMD_SIZE + PAGE - 1) &
 			~(uint64_t)(PAGE - 1);
-	int fd = memfd_create("epcg-enclave", MFD_CLOEXEC);
+	int fd;
 
+	if (epcg_fault_hit())
+		return -ENOMEM;
+	fd = memfd_create("epcg-enclave", MFD_CLOEXEC);
 	if (fd < 0)
 		fd = backing_tmpfile();
 	if (fd < 0)
@@ -156,7 +160,7 @@ struct epcg_encl_page *epcg__encl_page_get(struct epcg_encl *encl,
 
 	if (!*slot) {
 		struct epcg_encl_page *chunk =
-			calloc(EPCG_ENCL_CHUNK_PAGES, sizeof(*chunk));
+			epcg_calloc(EPCG_ENCL_CHUNK_PAGES, sizeof(*chunk));
 
 		if (!chunk)
 			return NULL;
@@ -229,7 +233,7 @@ int epcg__encl_grow(struct epcg_encl *encl, uint64_t page_cnt,
 	*ret_va = NULL;
 	if (page_cnt % EPCG_SGX_VA_SLOT_NR)
 		return 0;
-	va = calloc(1, sizeof(*va));
+	va = epcg_calloc(1, sizeof(*va));
 	if (!va)
 		return -ENOMEM;
 	epcg_list_init(&va->link);

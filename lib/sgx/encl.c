@@ -116,6 +116,7 @@
 
 #include "encl-internal.h"
 #include "epc-internal.h"
+#include "util/alloc.h"
 #include "util/macros.h"
 
 #define PAGE EPCG_PAGE_SIZE
@@ -198,7 +199,7 @@ int epcg_encl_enter(struct epcg_encl *encl, struct epcg_encl_thread **ret)
 
 	if (!encl || !ret || !encl_state(encl, EPCG_ENCL_INITIALIZED))
 		return -EINVAL;
-	t = malloc(sizeof(*t));
+	t = epcg_malloc(sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	epcg__encl_thread_init(t);
@@ -251,7 +252,7 @@ static void encl_free(struct epcg_encl *encl)
 
 static struct epcg_encl *encl_alloc(struct epcg_sgx *sgx, uint64_t size)
 {
-	struct epcg_encl *encl = calloc(1, sizeof(*encl));
+	struct epcg_encl *encl = epcg_calloc(1, sizeof(*encl));
 
 	if (!encl)
 		return NULL;
@@ -269,9 +270,10 @@ static struct epcg_encl *encl_alloc(struct epcg_sgx *sgx, uint64_t size)
 	encl->secs_page.offset = size;
 	encl->secs_page.type = EPCG_SGX_PT_SECS;
 	epcg_atomic_init(&encl->secs_page.flags, EPCG_ENCL_PAGE_PRESENT);
-	encl->chunks = calloc(encl->nr_slots, sizeof(*encl->chunks));
-	encl->scratch = aligned_alloc(PAGE, PAGE);
-	encl->pcmd = aligned_alloc(sizeof(*encl->pcmd), sizeof(*encl->pcmd));
+	encl->chunks = epcg_calloc(encl->nr_slots, sizeof(*encl->chunks));
+	encl->scratch = epcg_aligned_alloc(PAGE, PAGE);
+	encl->pcmd =
+		epcg_aligned_alloc(sizeof(*encl->pcmd), sizeof(*encl->pcmd));
 	encl->measure = EVP_MD_CTX_new();
 	if (!encl->chunks || !encl->scratch || !encl->pcmd || !encl->measure ||
 	    EVP_DigestInit_ex(encl->measure, EVP_sha256(), NULL) != 1 ||

@@ -97,6 +97,7 @@
 
 #include "crypto-internal.h"
 #include "epcm.h"
+#include "util/alloc.h"
 #include "util/macros.h"
 
 #define GP EPCG_ENCLS_FAULT(EPCG_X86_TRAP_GP)
@@ -121,12 +122,12 @@ int epcg__encls_create(uint64_t nr_frames, epcg_encls_frame_fn frame, void *arg,
 
 	if (!nr_frames || !frame || !ret)
 		return -EINVAL;
-	m = calloc(1, sizeof(*m));
+	m = epcg_calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	m->nr = nr_frames;
 	epcg_atomic_init(&m->next_eid, 1);
-	m->epcm = calloc(nr_frames, sizeof(*m->epcm));
+	m->epcm = epcg_calloc(nr_frames, sizeof(*m->epcm));
 	if (!m->epcm) {
 		err = -ENOMEM;
 		goto err_free_m;
@@ -217,7 +218,7 @@ int epcg__secs_create(struct epcg_encls *m, struct epcg_secs **ret)
 
 	if (!m || !ret)
 		return -EINVAL;
-	s = calloc(1, sizeof(*s));
+	s = epcg_calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->m = m;

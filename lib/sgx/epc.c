@@ -79,6 +79,7 @@
 #include <epcg/misc.h>
 
 #include "epc-internal.h"
+#include "util/alloc.h"
 #include "util/atomic.h"
 #include "util/list.h"
 #include "util/lock.h"
@@ -115,7 +116,7 @@ static int section_init(struct epcg_epc *epc, unsigned idx,
 	sec->nr_pages = spec->size >> EPCG_PAGE_SHIFT;
 	sec->first_pfn = epc->nr_pages;
 	sec->node = spec->node;
-	sec->pages = calloc(sec->nr_pages, sizeof(*sec->pages));
+	sec->pages = epcg_calloc(sec->nr_pages, sizeof(*sec->pages));
 	if (!sec->pages)
 		return -ENOMEM;
 	sec->base = mmap(NULL, spec->size, PROT_READ | PROT_WRITE,
@@ -173,7 +174,7 @@ int epcg_epc_create(struct epcg_misc *m, struct epcg_exec *ex,
 		return r;
 
 	/* The size of an aligned type is a multiple of its alignment. */
-	epc = aligned_alloc(_Alignof(struct epcg_epc), sizeof(*epc));
+	epc = epcg_aligned_alloc(_Alignof(struct epcg_epc), sizeof(*epc));
 	if (!epc)
 		return -ENOMEM;
 	memset(epc, 0, sizeof(*epc));

@@ -17,6 +17,7 @@
 #include "encls-internal.h"
 #include "epc-internal.h"
 #include "sgx-internal.h"
+#include "util/alloc.h"
 #include "util/atomic.h"
 #include "util/list.h"
 #include "util/lock.h"
@@ -52,7 +53,7 @@ int epcg_sgx_create(struct epcg_misc *m, struct epcg_exec *ex,
 	if (!m || !ex || !cfg || !ret ||
 	    (unsigned)cfg->policy >= EPCG_SGX_POLICY_NR)
 		return -EINVAL;
-	sgx = calloc(1, sizeof(*sgx));
+	sgx = epcg_calloc(1, sizeof(*sgx));
 	if (!sgx)
 		return -ENOMEM;
 	sgx->misc = m;
@@ -402,7 +403,7 @@ int epcg_sgx_check(struct epcg_sgx *sgx, char *why, size_t size)
 
 	if (size)
 		why[0] = '\0';
-	c.seen = calloc(epcg_epc_nr_pages(sgx->epc), 1);
+	c.seen = epcg_calloc(epcg_epc_nr_pages(sgx->epc), 1);
 	if (!c.seen)
 		return violation(&c, "out of memory");
 	epcg_mutex_lock(&sgx->check_lock);
