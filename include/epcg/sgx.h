@@ -32,6 +32,49 @@ enum epcg_sgx_policy {
 	EPCG_SGX_POLICY_NR
 };
 
+/*
+ * Modelled costs of the machine's operations (SPEC X2), for virtual time.
+ *
+ * Each one is charged with epcg_exec_account_ns() to the task that does
+ * the work, at the point where the kernel would spend it: an enclave
+ * thread pays for its faults, its entries and the reloads they need, the
+ * builder of an enclave for ECREATE, EADD and EINIT, whoever reclaims
+ * (ksgxd, a reclaim worker, or a task reclaiming directly) for EBLOCK,
+ * ETRACK, EWB and the forced exits.  In a live context accounting does
+ * nothing (real work takes real time), so costs only shape virtual-time
+ * runs; a machine charges nothing until epcg_sgx_set_costs() says
+ * otherwise.
+ */
+enum epcg_sgx_cost {
+	EPCG_SGX_COST_FAULT,	/* an enclave fault on a non-resident page:
+				 * exit, the kernel's handler and the resume,
+				 * without the reload (charged once per access
+				 * that faults) */
+	EPCG_SGX_COST_EWB,	/* evicting one page (a successful EWB) */
+	EPCG_SGX_COST_ELDU,	/* reloading one page */
+	EPCG_SGX_COST_EBLOCK,
+	EPCG_SGX_COST_ETRACK,
+	EPCG_SGX_COST_IPI,	/* forcing an enclave's threads out */
+	EPCG_SGX_COST_EPA,	/* creating a Version Array page */
+	EPCG_SGX_COST_EADD,	/* EADD of one page with its EEXTENDs */
+	EPCG_SGX_COST_EAUG,	/* EAUG of one page and its EACCEPT */
+	EPCG_SGX_COST_EREMOVE,
+	EPCG_SGX_COST_ECREATE,
+	EPCG_SGX_COST_EINIT,
+	EPCG_SGX_COST_EENTER,	/* a thread entering (EENTER, or resuming
+				 * after a forced exit), with its exit */
+	EPCG_SGX_COST_NR
+};
+
+/**
+ * struct epcg_sgx_costs - a cost model.
+ * @ns: virtual nanoseconds per operation, indexed by enum epcg_sgx_cost;
+ *	0 charges nothing.
+ */
+struct epcg_sgx_costs {
+	uint64_t ns[EPCG_SGX_COST_NR];
+};
+
 /**
  * struct epcg_sgx_config - how to build a machine.
  * @secs: EPC sections.
@@ -127,6 +170,17 @@ int epcg_sgx_vepc_alloc(struct epcg_sgx *sgx, void *owner,
  * Context: any thread.
  */
 void epcg_sgx_vepc_free(struct epcg_sgx *sgx, struct epcg_epc_page *page);
+
+/**
+ * epcg_sgx_set_costs() - install a cost model (virtual time).
+ * @sgx: the machine.
+ * @costs: copied; NULL charges nothing again.
+ *
+ * Context: before the first enclave or guest page exists on @sgx, from
+ * the thread that created it: the table is read without locks.
+ */
+void epcg_sgx_set_costs(struct epcg_sgx *sgx,
+			const struct epcg_sgx_costs *costs);
 
 /** epcg_sgx_epc() - the machine's EPC. */
 struct epcg_epc *epcg_sgx_epc(const struct epcg_sgx *sgx);

@@ -69,6 +69,7 @@ int epcg__encl_aug(struct epcg_encl *encl, struct epcg_encl_thread *t,
 		epcg__encl_va_free(encl, va);
 		return -EIO;
 	}
+	epcg__sgx_cost(sgx, EPCG_SGX_COST_EAUG);
 	page->epc_page = epc;
 	page->type = EPCG_SGX_PT_REG;
 	page->secinfo = rw | EPCG_SGX_SECINFO_PENDING;
@@ -266,6 +267,7 @@ static int remove_one(struct epcg_encl *encl, struct epcg_encl_page *page,
 		epcg__sgx_mark_reclaimable(sgx, page->epc_page);
 		return -EFAULT;
 	}
+	epcg__sgx_cost(sgx, EPCG_SGX_COST_EREMOVE);
 	epcg__sgx_free_page(sgx, page->epc_page);
 	page->epc_page = NULL;
 	page->type = 0;

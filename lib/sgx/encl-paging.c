@@ -249,6 +249,7 @@ int epcg__encl_grow(struct epcg_encl *encl, uint64_t page_cnt,
 		free(va);
 		return -EIO;
 	}
+	epcg__sgx_cost(encl->sgx, EPCG_SGX_COST_EPA);
 	*ret_va = va;
 	return 0;
 }
@@ -269,6 +270,7 @@ void epcg__encl_va_free(struct epcg_encl *encl, struct epcg_encl_va *va)
 	EPCG_WARN_ONCE(epcg__encls_eremove(encl->sgx->encls,
 					   epcg_epc_page_pfn(va->epc_page)),
 		       "encl: EREMOVE of a VA page failed");
+	epcg__sgx_cost(encl->sgx, EPCG_SGX_COST_EREMOVE);
 	epcg__sgx_free_page(encl->sgx, va->epc_page);
 	free(va);
 }
@@ -347,6 +349,7 @@ static void count_task(struct epcg_encl *encl, enum task_event ev)
 
 void epcg__encl_count_fault(struct epcg_encl *encl)
 {
+	epcg__sgx_cost(encl->sgx, EPCG_SGX_COST_FAULT);
 	count(&encl->stats.faults, 1);
 	count_task(encl, TASK_FAULT);
 }
@@ -388,6 +391,8 @@ static int eldu_page(struct epcg_encl *encl, struct epcg_encl_page *page)
 	st = epcg__encls_eldu(sgx->encls, &pi, epcg_epc_page_pfn(epc),
 			      epcg_epc_page_pfn(page->va_page->epc_page),
 			      page->va_slot);
+	if (!st)
+		epcg__sgx_cost(sgx, EPCG_SGX_COST_ELDU);
 	ns = epcg_exec_now_ns(sgx->ex) - t0;
 	if (st) {
 		err = st == EPCG_SGX_MAC_COMPARE_FAIL ? -EBADMSG : -EIO;

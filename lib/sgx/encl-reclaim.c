@@ -87,6 +87,8 @@ static void encl_block(struct epcg_epc_page *epc)
 
 	epcg_mutex_lock(&encl->lock);
 	st = epcg__encls_eblock(encl->sgx->encls, epcg_epc_page_pfn(epc));
+	if (!st)
+		epcg__sgx_cost(encl->sgx, EPCG_SGX_COST_EBLOCK);
 	/* Already blocked (a failed write-back before) is fine. */
 	EPCG_WARN_ONCE(st && st != EPCG_SGX_BLKSTATE, "encl: EBLOCK failed: %s",
 		       epcg_sgx_status_name(st));
@@ -98,6 +100,8 @@ static void kick(struct epcg_encl *encl)
 {
 	unsigned n = epcg__encl_force_aex(encl->secs);
 
+	if (n)
+		epcg__sgx_cost(encl->sgx, EPCG_SGX_COST_IPI);
 	epcg_atomic_fetch_add_relaxed(&encl->stats.forced_exits, n);
 }
 
@@ -107,6 +111,7 @@ static int track(struct epcg_encl *encl)
 	int st = epcg__encls_etrack(encl->sgx->encls,
 				    epcg__encl_pfn(&encl->secs_page));
 
+	epcg__sgx_cost(encl->sgx, EPCG_SGX_COST_ETRACK);
 	if (!st)
 		epcg_atomic_fetch_add_relaxed(&encl->stats.etrack, 1);
 	return st;
@@ -194,6 +199,8 @@ static int write_back(struct epcg_encl *encl, struct epcg_encl_page *page)
 		return -ENOSPC;
 	t0 = epcg_exec_now_ns(sgx->ex);
 	st = ewb(encl, page, va, slot);
+	if (!st)
+		epcg__sgx_cost(sgx, EPCG_SGX_COST_EWB);
 	ns = epcg_exec_now_ns(sgx->ex) - t0;
 	if (EPCG_WARN_ONCE(st, "encl: EWB failed: %s",
 			   epcg_sgx_status_name(st))) {

@@ -188,8 +188,12 @@ int epcg__encl_thread_check(struct epcg_encl *encl, struct epcg_encl_thread *t)
 {
 	if (!t || t->secs != encl->secs)
 		return -EINVAL;
-	if (epcg__encl_kicked(t) && epcg__encl_eenter(encl->secs, t))
-		return -EINVAL;
+	if (epcg__encl_kicked(t)) {
+		/* Forced out by the reclaimer: resume (ERESUME's cost). */
+		if (epcg__encl_eenter(encl->secs, t))
+			return -EINVAL;
+		epcg__sgx_cost(encl->sgx, EPCG_SGX_COST_EENTER);
+	}
 	return 0;
 }
 
@@ -207,6 +211,7 @@ int epcg_encl_enter(struct epcg_encl *encl, struct epcg_encl_thread **ret)
 		free(t);
 		return -EBUSY; /* initialized: only "too many inside" is left */
 	}
+	epcg__sgx_cost(encl->sgx, EPCG_SGX_COST_EENTER);
 	*ret = t;
 	return 0;
 }
@@ -306,6 +311,7 @@ static int ecreate(struct epcg_encl *encl, struct epcg_epc_page *epc)
 	if (EPCG_WARN_ONCE(st, "encl: ECREATE failed: %s",
 			   epcg_sgx_status_name(st)))
 		return -EIO;
+	epcg__sgx_cost(encl->sgx, EPCG_SGX_COST_ECREATE);
 	measure_ecreate(encl);
 	return 0;
 }
@@ -382,6 +388,7 @@ static int eadd(struct epcg_encl *encl, struct epcg_encl_page *page,
 	if (EPCG_WARN_ONCE(st, "encl: EADD failed: %s",
 			   epcg_sgx_status_name(st)))
 		return -EIO;
+	epcg__sgx_cost(encl->sgx, EPCG_SGX_COST_EADD);
 	measure(encl, "EADD", page->offset, &si, 48, NULL, 0);
 	for (unsigned off = 0; off < PAGE; off += 256) {
 		st = epcg__encls_eextend(m, secs_pfn, pfn, off);
@@ -518,6 +525,7 @@ int epcg_encl_init(struct epcg_encl *encl, const struct epcg_sgx_sigstruct *sig)
 				  epcg_sgx_status_name(st))) {
 		err = -EIO;
 	} else {
+		epcg__sgx_cost(encl->sgx, EPCG_SGX_COST_EINIT);
 		epcg_atomic_fetch_or_acq_rel(&encl->state,
 					     EPCG_ENCL_INITIALIZED);
 		EVP_MD_CTX_free(encl->measure);
@@ -679,6 +687,7 @@ static void remove_resident(struct epcg_encl *encl, struct epcg_encl_page *page)
 	if (EPCG_WARN_ONCE(st, "encl: EREMOVE failed: %s; leaking the page",
 			   epcg_sgx_status_name(st)))
 		return;
+	epcg__sgx_cost(sgx, EPCG_SGX_COST_EREMOVE);
 	epcg__sgx_free_page(sgx, page->epc_page);
 	page->epc_page = NULL;
 }
@@ -711,9 +720,11 @@ void epcg_encl_release(struct epcg_encl *encl)
 		st = epcg__encls_eremove(encl->sgx->encls,
 					 epcg__encl_pfn(&encl->secs_page));
 		if (!EPCG_WARN_ONCE(st, "encl: EREMOVE of the SECS failed: %s",
-				    epcg_sgx_status_name(st)))
+				    epcg_sgx_status_name(st))) {
+			epcg__sgx_cost(encl->sgx, EPCG_SGX_COST_EREMOVE);
 			epcg__sgx_free_page(encl->sgx,
 					    encl->secs_page.epc_page);
+		}
 	}
 	epcg_list_for_each_entry_safe(va, tmp, &encl->va_pages, link)
 		epcg__encl_va_free(encl, va);

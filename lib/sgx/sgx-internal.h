@@ -182,6 +182,8 @@ struct epcg_sgx_cgroup {
  * @put_work: puts them, from a context where freeing a cgroup is safe
  *	(see "Freeing a cgroup" in cgroup.c).
  * @check_lock: serializes epcg_sgx_check() (its per-cgroup scratch).
+ * @costs: the cost model (set before any enclave exists, then read-only;
+ *	see epcg__sgx_cost()).
  * @stats: machine totals (X1).
  */
 struct epcg_sgx {
@@ -198,8 +200,22 @@ struct epcg_sgx {
 	struct epcg_list put_list;
 	struct epcg_work put_work;
 	struct epcg_mutex check_lock;
+	struct epcg_sgx_costs costs;
 	struct epcg_sgx_counters stats;
 };
+
+/*
+ * Charge the modelled cost of @op to the current task's clock (virtual
+ * time; a no-op in a live context or for a cost of 0).  Never switches
+ * threads, so callers may hold locks.
+ */
+static inline void epcg__sgx_cost(struct epcg_sgx *sgx, enum epcg_sgx_cost op)
+{
+	uint64_t ns = sgx->costs.ns[op];
+
+	if (ns)
+		epcg_exec_account_ns(sgx->ex, ns);
+}
 
 /* ---- alloc.c ---- */
 

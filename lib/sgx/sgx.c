@@ -105,6 +105,15 @@ void epcg_sgx_destroy(struct epcg_sgx *sgx)
 	free(sgx);
 }
 
+void epcg_sgx_set_costs(struct epcg_sgx *sgx,
+			const struct epcg_sgx_costs *costs)
+{
+	if (costs)
+		sgx->costs = *costs;
+	else
+		memset(&sgx->costs, 0, sizeof(sgx->costs));
+}
+
 struct epcg_epc *epcg_sgx_epc(const struct epcg_sgx *sgx)
 {
 	return sgx->epc;
