@@ -204,7 +204,10 @@ static void trim(const char **s, size_t *n)
 		(*s)++, *n -= 2;
 }
 
-/* The csv field @col (1-based) of @line; false if there is none. */
+/*
+ * The csv field @col (1-based) of @line; false if there is none.  A NUL
+ * @delim splits nothing: strchr() finds the terminator, not a field.
+ */
 static bool csv_field(const char *line, char delim, unsigned col,
 		      const char **f, size_t *n)
 {
@@ -212,7 +215,7 @@ static bool csv_field(const char *line, char delim, unsigned col,
 
 	for (unsigned i = 1; i < col; i++) {
 		s = strchr(s, delim);
-		if (!s)
+		if (!s || !*s)
 			return false;
 		s++;
 	}

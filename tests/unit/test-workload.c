@@ -411,6 +411,14 @@ TEST(trace_errors)
 	ASSERT_U64_EQ(t.keys[0], 42);
 	ASSERT_U64_EQ(t.keys[1], fnv("99999999999999999999999"));
 	epcg_trace_finish(&t);
+	/* Found by fuzz-trace: a NUL delimiter read past the line. */
+	csv.delim = '\0';
+	ASSERT_ERR(read_mem("1,2\n", &csv, &t), EINVAL);
+	ASSERT_STREQ(err, "mem:1: no object id in the id column of '1,2'");
+	csv.id_col = 1;
+	ASSERT_OK(read_mem("7\n", &csv, &t));
+	ASSERT_U64_EQ(t.keys[0], 7);
+	epcg_trace_finish(&t);
 }
 
 TEST(trace_replay_through_a_generator)
