@@ -525,6 +525,7 @@ static bool sched_step(struct virt_exec *vx, uint64_t until)
 {
 	struct epcg_vthread *vt = heap_min(vx);
 	struct epcg_task *prev;
+	uint64_t reached;
 
 	if (!vt || vt->now >= until)
 		return false;
@@ -539,8 +540,10 @@ static bool sched_step(struct virt_exec *vx, uint64_t until)
 	switch_in(vx, vt);
 	epcg_task_set_current(prev);
 	vx->running = NULL;
-	if (vx->latest < vt->now)
-		vx->latest = vt->now;
+	/* A sleeper's clock holds its wake-up time: not reached yet. */
+	reached = vt->sleeping ? vt->sleep_from : vt->now;
+	if (vx->latest < reached)
+		vx->latest = reached;
 	if (vt->state == EPCG_VTHREAD_FINISHED ||
 	    vt->state == EPCG_VTHREAD_KILLED)
 		stack_free(vt);

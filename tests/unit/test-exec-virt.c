@@ -627,6 +627,8 @@ TEST(kill_a_sleeping_thread)
 	ASSERT_FALSE(v.reached_end);
 	ASSERT_EQ(vt_state(v.vt), EPCG_VTHREAD_KILLED);
 	ASSERT_U64_EQ(vt_now(v.vt), 250);
+	/* The run ended when it died, not when its sleep would have. */
+	ASSERT_U64_EQ(epcg_exec_now_ns(ex), 250);
 	ASSERT_TRUE(epcg_task_signal_pending(&task));
 	/* Killing a dead thread is fine. */
 	ASSERT_OK(epcg_vthread_kill(v.vt));
