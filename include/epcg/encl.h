@@ -227,6 +227,26 @@ int epcg_encl_access(struct epcg_encl *encl, struct epcg_encl_thread *thread,
 		     size_t len);
 
 /**
+ * epcg_encl_touch() - a thread touches the page at @offset without moving
+ * data: what epcg_encl_access() does for one page (the fault path, EAUG
+ * of an unbacked page, the accessed bit, the counters) minus the copy.
+ * @encl: the enclave.
+ * @thread: a thread inside @encl.
+ * @offset: any address in the page, from the start of the enclave.
+ * @access: EPCG_ENCL_READ or EPCG_ENCL_WRITE (checked against the page's
+ *	permissions).
+ *
+ * For simulators, where what matters is which pages are touched, not
+ * their bytes: it spares a copy to or from a frame that is rarely in the
+ * host's caches.
+ *
+ * Context: as epcg_encl_access().
+ * Return: as epcg_encl_access().
+ */
+int epcg_encl_touch(struct epcg_encl *encl, struct epcg_encl_thread *thread,
+		    uint64_t offset, enum epcg_encl_access access);
+
+/**
  * epcg_encl_aug_page() - EAUG one page at @offset and accept it, as the
  * first touch of an unbacked address in an initialized enclave does.
  * @encl: the enclave.

@@ -644,6 +644,28 @@ static int copy_page(struct epcg_encl *encl, struct epcg_encl_page *page,
 	return 0;
 }
 
+static int touch_page(struct epcg_encl *encl, struct epcg_encl_page *page,
+		      void *arg)
+{
+	const enum epcg_encl_access *access = arg;
+
+	if (!access_allowed(page, *access))
+		return -EACCES;
+	epcg_atomic_fetch_or_acq_rel(&page->flags, EPCG_ENCL_PAGE_ACCESSED);
+	epcg_atomic_fetch_add_relaxed(&encl->stats.accesses, 1);
+	return 0;
+}
+
+int epcg_encl_touch(struct epcg_encl *encl, struct epcg_encl_thread *thread,
+		    uint64_t offset, enum epcg_encl_access access)
+{
+	if (!encl || !thread || (unsigned)access >= EPCG_ENCL_ACCESS_NR ||
+	    offset >= encl->size)
+		return -EINVAL;
+	return epcg__encl_with_page(encl, thread, offset - offset % PAGE,
+				    EPCG_ENCL_FAULT_AUG, touch_page, &access);
+}
+
 int epcg_encl_access(struct epcg_encl *encl, struct epcg_encl_thread *thread,
 		     uint64_t offset, enum epcg_encl_access access, void *buf,
 		     size_t len)
