@@ -6,7 +6,7 @@ set -eu
 
 pkgs=(
 	gcc clang libclang-rt-14-dev pkg-config meson ninja-build
-	libssl-dev libfuse3-dev fuse3 bats
+	libssl-dev libfuse3-dev fuse3 bats libmicrohttpd-dev
 )
 
 missing=()
