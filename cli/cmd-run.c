@@ -1,257 +1,372 @@
 // SPDX-License-Identifier: MIT
 /*
- * epcg run: build a software EPC and a cgroup tree, let tenants allocate
- * EPC pages under their limits, and print what each cgroup saw.
+ * epcg run: simulate a scenario in virtual time and report what each
+ * cgroup and enclave saw (docs/simulator.md).
  *
- * The embedded default is a small multi-tenant node: 128 MiB of EPC in two
- * sections, a parent "tenants" limited to 96 MiB and three children: one
- * whose demand fits its limit, one whose limit is below its demand, and
- * one without a limit of its own that runs into the parent's.  Without
- * reclaim (which later layers add) a refused charge ends a tenant's growth;
- * the table shows where each was refused and the misc.events counters.
+ * Without a file it runs the embedded default, scenarios/default.scn
+ * compiled into the binary: a multi-tenant node where one tenant fits its
+ * limit, one thrashes, a batch job over-commits the EPC, an enclave is
+ * killed midway and a limit is lowered midway.
+ *
+ * Exit status: 0 when the run finished and every expectation held; 1
+ * when an expectation failed; 2 for a usage error or a scenario that
+ * cannot be read, parsed or run ("FILE:LINE: message" on stderr); 3 when
+ * the simulation itself failed or an output could not be written.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-#include <epcg/epc.h>
-#include <epcg/exec.h>
-#include <epcg/misc.h>
+#include <epcg/sgx.h>
 
 #include "cli.h"
+#include "results.h"
+#include "scenario.h"
+#include "sim.h"
 
-#define MIB ((uint64_t)1024 * 1024)
+/* scenarios/default.scn, generated into the build (embed-scenario.py). */
+extern const char epcg_default_scenario[];
+extern const size_t epcg_default_scenario_len;
 
-struct tenant {
-	const char *parent;	/* NULL: child of the root */
-	const char *name;
-	uint64_t max;		/* EPCG_MISC_MAX: no limit */
-	uint64_t demand;	/* bytes the tenant tries to allocate */
-	struct epcg_misc_cg *cg;
-	struct epcg_epc_page **pages;
-	uint64_t nr_pages;
-	int err;		/* the error that stopped it, or 0 */
-};
+#define EXIT_CHECK 1	/* an expectation failed */
+#define EXIT_USAGE 2	/* bad options or scenario */
+#define EXIT_RUN 3	/* the run or an output failed */
 
-static struct tenant default_tenants[] = {
-	{ .name = "tenants", .max = 96 * MIB },
-	{ .parent = "tenants", .name = "fits", .max = 32 * MIB,
-	  .demand = 24 * MIB },
-	{ .parent = "tenants", .name = "limited", .max = 16 * MIB,
-	  .demand = 32 * MIB },
-	{ .parent = "tenants", .name = "greedy", .max = EPCG_MISC_MAX,
-	  .demand = 64 * MIB },
+enum {
+	OPT_SEED = 256,
+	OPT_POLICY,
+	OPT_JSON,
+	OPT_CSV,
+	OPT_PROM,
+	OPT_REPORT,
+	OPT_EPC,
+	OPT_SECTIONS,
+	OPT_INTERVAL,
 };
 
 static const struct option run_options[] = {
-	{ "epc", required_argument, NULL, 'e' },
-	{ "sections", required_argument, NULL, 's' },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "csv", required_argument, NULL, OPT_CSV },
+	{ "prom", required_argument, NULL, OPT_PROM },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "epc", required_argument, NULL, OPT_EPC },
+	{ "sections", required_argument, NULL, OPT_SECTIONS },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
+struct run_args {
+	const char *file;	/* NULL: the embedded default */
+	bool has_seed;
+	uint64_t seed;
+	int policy;		/* -1: the scenario's */
+	const char *json;
+	const char *csv;
+	const char *prom;
+	const char *report;
+	bool quiet;
+	uint64_t epc;		/* 0: the scenario's */
+	unsigned sections;	/* 0: the scenario's */
+	uint64_t interval_ns;	/* 0: the default */
+};
+
 static void run_usage(FILE *f)
 {
-	fprintf(f, "usage: epcg run [--epc SIZE] [--sections N]\n\n"
-		   "Runs the embedded default scenario on a software EPC.\n"
-		   "  --epc SIZE     EPC size (K/M/G or Ki/Mi/Gi), default 128M\n"
-		   "  --sections N   EPC sections (NUMA nodes), 1-8, default 2\n");
+	fprintf(f,
+		"usage: epcg run [SCENARIO] [--seed N] [--policy v17|intent]\n"
+		"                [--json FILE] [--csv FILE] [--prom FILE]\n"
+		"                [--report FILE.html] [--quiet]\n"
+		"                [--epc SIZE] [--sections N] [--interval TIME]\n"
+		"\n"
+		"Simulates SCENARIO (docs/scenarios.md) in virtual time, or the\n"
+		"embedded default without one, and prints per-cgroup and\n"
+		"per-enclave results and the scenario's checks.\n"
+		"\n"
+		"  --seed N          override the scenario's seed\n"
+		"  --policy P        override its reclaim policy (v17, intent)\n"
+		"  --json FILE       write the results as JSON ('-': stdout)\n"
+		"  --csv FILE        write the time series as CSV\n"
+		"  --prom FILE       write the final state as Prometheus text\n"
+		"  --report FILE     write an HTML report with plots\n"
+		"  --quiet           print nothing but failed checks\n"
+		"  --epc SIZE        override the EPC size (K/M/G, Ki/Mi/Gi)\n"
+		"  --sections N      with --epc: split it into N sections (1-8)\n"
+		"  --interval TIME   time-series interval (default 10ms)\n"
+		"\n"
+		"Exit status: 0 all checks passed, 1 a check failed, 2 bad\n"
+		"options or scenario, 3 the run or an output failed.\n");
 }
 
-static struct tenant *find_tenant(const char *name)
+static int parse_u64(const char *s, uint64_t *ret)
 {
-	for (size_t i = 0; i < EPCG_ARRAY_SIZE_T(default_tenants); i++)
-		if (!strcmp(default_tenants[i].name, name))
-			return &default_tenants[i];
-	return NULL;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*ret = strtoull(s, &end, 10);
+	return errno || *end ? -EINVAL : 0;
 }
 
-static int build_tree(struct epcg_misc *m)
+static int parse_args(int argc, char **argv, struct run_args *a)
 {
-	for (size_t i = 0; i < EPCG_ARRAY_SIZE_T(default_tenants); i++) {
-		struct tenant *t = &default_tenants[i];
-		struct epcg_misc_cg *parent = epcg_misc_root(m);
-		int r;
+	uint64_t v;
+	int c, p;
 
-		if (t->parent)
-			parent = find_tenant(t->parent)->cg;
-		r = epcg_misc_cg_create(parent, t->name, &t->cg);
-		if (r < 0)
-			return r;
-		if (t->max != EPCG_MISC_MAX) {
-			r = epcg_misc_set_max(t->cg, EPCG_MISC_RES_SGX_EPC,
-					      t->max);
-			if (r < 0)
-				return r;
-		}
-	}
-	return 0;
-}
-
-/* Allocate the tenant's demand page by page, as its task, until refused. */
-static int grow(struct epcg_epc *epc, struct tenant *t)
-{
-	uint64_t want = t->demand / EPCG_PAGE_SIZE;
-	struct epcg_task task;
-
-	if (!want)
-		return 0;
-	t->pages = calloc(want, sizeof(*t->pages));
-	if (!t->pages)
-		return -ENOMEM;
-	epcg_task_init(&task, 0, -1);
-	epcg_misc_task_attach(&task, t->cg);
-	epcg_task_set_current(&task);
-	while (t->nr_pages < want) {
-		int r = epcg_epc_alloc_page(epc, t, EPCG_EPC_RECLAIM,
-					    &t->pages[t->nr_pages]);
-
-		if (r < 0) {
-			t->err = r;
-			break;
-		}
-		memset(epcg_epc_page_addr(t->pages[t->nr_pages]),
-		       (int)(t->nr_pages & 0xff), EPCG_PAGE_SIZE);
-		t->nr_pages++;
-	}
-	epcg_task_set_current(NULL);
-	epcg_misc_task_attach(&task, NULL);
-	return 0;
-}
-
-static void print_row(struct epcg_misc_cg *cg, const struct tenant *t)
-{
-	const enum epcg_misc_res r = EPCG_MISC_RES_SGX_EPC;
-	char path[256], max[32];
-	uint64_t lim = epcg_misc_max(cg, r);
-
-	epcg_misc_cg_path(cg, path, sizeof(path));
-	if (epcg_misc_cg_is_root(cg) || lim == EPCG_MISC_MAX)
-		snprintf(max, sizeof(max), "max");
-	else
-		snprintf(max, sizeof(max), "%" PRIu64 "M", lim / MIB);
-	printf("%-20s %8s %9" PRIu64 "M %8" PRIu64 "M %7" PRIu64
-	       " %7" PRIu64 "  ",
-	       path, max, epcg_misc_usage(cg, r) / MIB,
-	       epcg_misc_peak(cg, r) / MIB, epcg_misc_events(cg, r),
-	       epcg_misc_events_local(cg, r));
-	if (!t || !t->demand)
-		printf("-\n");
-	else
-		printf("%" PRIu64 "M of %" PRIu64 "M%s%s\n",
-		       t->nr_pages * EPCG_PAGE_SIZE / MIB, t->demand / MIB,
-		       t->err ? ", refused: " : "",
-		       t->err ? cli_errno_name(t->err) : "");
-}
-
-static void print_table(struct epcg_misc *m, struct epcg_epc *epc)
-{
-	struct epcg_misc_cg *root = epcg_misc_root(m);
-
-	printf("EPC %" PRIu64 "M in %u sections, %" PRIu64 " pages free\n\n",
-	       epcg_epc_nr_pages(epc) * EPCG_PAGE_SIZE / MIB,
-	       epcg_epc_nr_sections(epc), epcg_epc_nr_free(epc));
-	printf("%-20s %8s %10s %9s %7s %7s  %s\n", "cgroup", "max", "current",
-	       "peak", "events", "local", "allocated");
-	print_row(root, NULL);
-	for (size_t i = 0; i < EPCG_ARRAY_SIZE_T(default_tenants); i++)
-		print_row(default_tenants[i].cg, &default_tenants[i]);
-}
-
-static void release_all(void)
-{
-	for (size_t i = EPCG_ARRAY_SIZE_T(default_tenants); i-- > 0;) {
-		struct tenant *t = &default_tenants[i];
-
-		for (uint64_t p = 0; p < t->nr_pages; p++)
-			epcg_epc_free_page(t->pages[p]);
-		free(t->pages);
-		t->pages = NULL;
-		t->nr_pages = 0;
-		if (t->cg)
-			epcg_misc_cg_remove(t->cg);
-		t->cg = NULL;
-	}
-}
-
-static int parse_args(int argc, char **argv, uint64_t *epc_size,
-		      unsigned *nr_secs)
-{
-	int c;
-
+	memset(a, 0, sizeof(*a));
+	a->policy = -1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qh", run_options, NULL)) != -1) {
 		switch (c) {
-		case 'e':
-			if (cli_parse_size(optarg, epc_size) < 0 || !*epc_size)
-				return cli_usage_error("run: bad --epc size '%s'",
+		case OPT_SEED:
+			if (parse_u64(optarg, &a->seed))
+				return cli_usage_error("bad --seed '%s'",
+						       optarg);
+			a->has_seed = true;
+			break;
+		case OPT_POLICY:
+			p = epcg_sgx_policy_lookup(optarg);
+			if (p < 0)
+				return cli_usage_error(
+					"unknown policy '%s' (v17, intent)",
+					optarg);
+			a->policy = p;
+			break;
+		case OPT_JSON:
+			a->json = optarg;
+			break;
+		case OPT_CSV:
+			a->csv = optarg;
+			break;
+		case OPT_PROM:
+			a->prom = optarg;
+			break;
+		case OPT_REPORT:
+			a->report = optarg;
+			break;
+		case 'q':
+			a->quiet = true;
+			break;
+		case OPT_EPC:
+			if (cli_parse_size(optarg, &a->epc) || !a->epc)
+				return cli_usage_error("bad --epc size '%s'",
 						       optarg);
 			break;
-		case 's':
-			*nr_secs = (unsigned)atoi(optarg);
-			if (*nr_secs < 1 || *nr_secs > EPCG_EPC_MAX_SECTIONS)
+		case OPT_SECTIONS:
+			if (parse_u64(optarg, &v) || v < 1 ||
+			    v > EPCG_EPC_MAX_SECTIONS)
 				return cli_usage_error(
-					"run: --sections must be 1 to %d, not '%s'",
+					"sections must be 1 to %d, not '%s'",
 					EPCG_EPC_MAX_SECTIONS, optarg);
+			a->sections = (unsigned)v;
+			break;
+		case OPT_INTERVAL:
+			if (epcg_scenario_parse_time(optarg, &a->interval_ns) ||
+			    !a->interval_ns)
+				return cli_usage_error("bad --interval '%s'",
+						       optarg);
 			break;
 		case 'h':
 			run_usage(stdout);
 			return -1;
 		default:
 			run_usage(stderr);
-			return 2;
+			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("run: unexpected argument '%s'",
+		a->file = argv[optind++];
+	if (optind < argc)
+		return cli_usage_error("unexpected argument '%s'",
 				       argv[optind]);
+	if (a->sections && !a->epc)
+		return cli_usage_error("--sections needs --epc");
 	return 0;
+}
+
+/* Apply the command line's overrides to the parsed scenario. */
+static int override(struct epcg_scenario *sc, const struct run_args *a)
+{
+	unsigned nr = a->sections ? a->sections : sc->nr_secs;
+
+	if (a->has_seed)
+		sc->seed = a->seed;
+	if (a->policy >= 0)
+		sc->policy = (enum epcg_sgx_policy)a->policy;
+	if (!a->epc)
+		return 0;
+	if (a->epc % ((uint64_t)nr * EPCG_PAGE_SIZE))
+		return cli_usage_error("--epc must split into %u section%s of "
+				       "a multiple of %u bytes",
+				       nr, nr == 1 ? "" : "s", EPCG_PAGE_SIZE);
+	for (unsigned i = 0; i < nr; i++) {
+		sc->secs[i].size = a->epc / nr;
+		sc->secs[i].node = (int)i;
+	}
+	sc->nr_secs = nr;
+	return 0;
+}
+
+/* ---- progress on a terminal ---- */
+
+struct progress {
+	bool enabled;
+	bool shown;
+	struct timespec t0;
+	double last;
+};
+
+static double elapsed(const struct progress *p)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - p->t0.tv_sec) +
+	       (double)(t.tv_nsec - p->t0.tv_nsec) / 1e9;
+}
+
+/* Wall time only decides whether and when to draw, never the results. */
+static void progress_fn(void *arg, uint64_t now_ns, uint64_t end_ns)
+{
+	struct progress *p = arg;
+	double w = elapsed(p);
+	int width = 30, fill;
+
+	if (!p->enabled || w < 1.0 || w - p->last < 0.1)
+		return;
+	p->last = w;
+	p->shown = true;
+	if (!end_ns) {
+		fprintf(stderr, "\rsimulating: %.3fs of virtual time", 
+			(double)now_ns / 1e9);
+		return;
+	}
+	fill = (int)((double)width * (double)now_ns / (double)end_ns);
+	if (fill > width)
+		fill = width;
+	fprintf(stderr, "\r[%.*s%*s] %.3fs / %.3fs virtual",
+		fill, "##############################", width - fill, "",
+		(double)now_ns / 1e9, (double)end_ns / 1e9);
+}
+
+static void progress_done(struct progress *p)
+{
+	if (p->shown)
+		fprintf(stderr, "\r%*s\r", 60, "");
+}
+
+/* ---- outputs ---- */
+
+static int write_json(const struct epcg_results *r, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	int err;
+
+	if (!f) {
+		cli_error("cannot write %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	err = epcg_results_write_json(r, f);
+	if (f != stdout && fclose(f) && !err)
+		err = -EIO;
+	if (err)
+		cli_error("cannot write %s: %s", path, strerror(-err));
+	return err;
+}
+
+static int write_outputs(const struct epcg_results *r, const struct run_args *a)
+{
+	int err = 0;
+
+	if (a->json && write_json(r, a->json))
+		err = -EIO;
+	return err;
+}
+
+/* ---- the command ---- */
+
+static int load(const struct run_args *a, struct epcg_scenario **sc)
+{
+	char err[512];
+	int r;
+
+	if (a->file)
+		r = epcg_scenario_load(a->file, sc, err, sizeof(err));
+	else
+		r = epcg_scenario_parse("default.scn", epcg_default_scenario,
+					epcg_default_scenario_len, sc, err,
+					sizeof(err));
+	if (r) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int unsupported(const struct run_args *a)
+{
+	const char *opt = a->csv ? "--csv" : a->prom ? "--prom" :
+			  a->report ? "--report" : NULL;
+
+	if (!opt)
+		return 0;
+	return cli_usage_error("%s is not available in this build", opt);
 }
 
 int cmd_run(int argc, char **argv)
 {
-	struct epcg_epc_section_spec secs[EPCG_EPC_MAX_SECTIONS];
-	uint64_t epc_size = 128 * MIB;
-	unsigned nr_secs = 2;
-	struct epcg_exec *ex = NULL;
-	struct epcg_misc *m = NULL;
-	struct epcg_epc *epc = NULL;
-	int r;
+	struct progress prog = { 0 };
+	struct epcg_sim_opts opts = {
+		.progress = progress_fn,
+		.arg = &prog,
+	};
+	struct epcg_scenario *sc = NULL;
+	struct epcg_results *r = NULL;
+	struct run_args a;
+	char err[512];
+	int rc;
 
-	r = parse_args(argc, argv, &epc_size, &nr_secs);
-	if (r)
-		return r < 0 ? 0 : r;
-	uint64_t pages = epc_size / EPCG_PAGE_SIZE;
-	if (pages < nr_secs)
-		return cli_usage_error("run: --epc too small for %u sections",
-				       nr_secs);
-	for (unsigned i = 0; i < nr_secs; i++) {
-		secs[i].size = (pages / nr_secs +
-				(i < pages % nr_secs ? 1 : 0)) * EPCG_PAGE_SIZE;
-		secs[i].node = (int)i;
+	rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	rc = unsupported(&a);
+	if (!rc)
+		rc = load(&a, &sc);
+	if (!rc)
+		rc = override(sc, &a);
+	if (rc)
+		goto out;
+	opts.sample_ns = a.interval_ns;
+	prog.enabled = !a.quiet && isatty(STDERR_FILENO);
+	clock_gettime(CLOCK_MONOTONIC, &prog.t0);
+	rc = epcg_sim_run(sc, &opts, &r, err, sizeof(err));
+	progress_done(&prog);
+	if (rc) {
+		fprintf(stderr, "%s%s\n", rc == -EINVAL ? "" : "epcg: ", err);
+		rc = rc == -EINVAL ? EXIT_USAGE : EXIT_RUN;
+		goto out;
 	}
-	r = epcg_exec_live_create(1, &ex);
-	if (r >= 0)
-		r = epcg_misc_create(&m);
-	if (r >= 0)
-		r = epcg_epc_create(m, ex, secs, nr_secs, &epc);
-	if (r >= 0)
-		r = build_tree(m);
-	for (size_t i = 0; r >= 0 && i < EPCG_ARRAY_SIZE_T(default_tenants); i++)
-		r = grow(epc, &default_tenants[i]);
-	if (r >= 0)
-		print_table(m, epc);
-	release_all();
-	if (r >= 0 && epcg_misc_usage(epcg_misc_root(m), EPCG_MISC_RES_SGX_EPC))
-		r = -EIO;
-	epcg_epc_destroy(epc);
-	epcg_misc_destroy(m);
-	epcg_exec_destroy(ex);
-	if (r < 0)
-		return cli_error("run: %s (%s)", strerror(-r),
-				 cli_errno_name(r));
-	return 0;
+	if (!a.quiet && !(a.json && !strcmp(a.json, "-")))
+		epcg_results_print_table(r, stdout, EPCG_TABLE_ALL);
+	else if (r->nr_failed)
+		epcg_results_print_table(r, stderr, EPCG_TABLE_FAILED_ONLY);
+	fflush(stdout);
+	if (write_outputs(r, &a))
+		rc = EXIT_RUN;
+	else if (r->nr_failed)
+		rc = EXIT_CHECK;
+out:
+	epcg_results_destroy(r);
+	epcg_scenario_destroy(sc);
+	return rc;
 }

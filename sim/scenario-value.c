@@ -13,7 +13,7 @@
 
 const char *const epcg__scn_cost_names[EPCG_COST_NR] = {
 	"access", "fault", "ewb",  "eldu",    "eblock",  "etrack", "ipi",
-	"epa",	  "eadd",  "eaug", "eremove", "ecreate", "einit",
+	"epa",	  "eadd",  "eaug", "eremove", "ecreate", "einit", "eenter",
 };
 
 const char *const epcg__scn_metric_names[EPCG_METRIC_NR] = {

@@ -42,7 +42,7 @@ static const uint64_t default_cost_ns[EPCG_COST_NR] = {
 	[EPCG_COST_IPI] = 2000,		[EPCG_COST_EPA] = 1000,
 	[EPCG_COST_EADD] = 1000,	[EPCG_COST_EAUG] = 1000,
 	[EPCG_COST_EREMOVE] = 300,	[EPCG_COST_ECREATE] = 2000,
-	[EPCG_COST_EINIT] = 17000,
+	[EPCG_COST_EINIT] = 17000,	[EPCG_COST_EENTER] = 4000,
 };
 
 /* The reclaim policies of sgx.h, by the names epcg_sgx_policy_name() uses. */

@@ -45,6 +45,7 @@ enum epcg_scenario_cost {
 	EPCG_COST_EREMOVE,
 	EPCG_COST_ECREATE,
 	EPCG_COST_EINIT,
+	EPCG_COST_EENTER,	/* an enclave entry (or resume) with its exit */
 	EPCG_COST_NR
 };
 

@@ -21,12 +21,13 @@ check_grep "bad size is named" "bad --epc size '12Q'" "$out"
 check_fails "bad size exits 2" 2 "$EPCG" run --epc 12Q
 out=$("$EPCG" run --sections 9 2>&1)
 check_grep "bad section count is named" "sections must be 1 to 8, not '9'" "$out"
-out=$("$EPCG" run extra 2>&1)
+out=$("$EPCG" run a.scn extra 2>&1)
 check_grep "stray argument is named" "unexpected argument 'extra'" "$out"
 
 out=$("$EPCG" 2>&1)
 rc=$?
-check_grep "no arguments runs the default" '^/tenants/fits ' "$out"
+check_grep "no arguments runs the default" '^epcg run: default\.scn ' "$out"
+check_grep "the default shows its tenants" '^/tenants/web ' "$out"
 [ "$rc" -eq 0 ] && ok "default run exits 0" || not_ok "default run exits 0" "exit $rc"
 out2=$("$EPCG" run 2>&1)
 [ "$out" = "$out2" ] && ok "default run is repeatable" || not_ok "default run is repeatable"
