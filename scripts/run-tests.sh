@@ -5,7 +5,8 @@
 # with the build's name, counts ok / not ok / SKIP, and ends with the line
 # "N passed, N failed, N skipped".
 # Usage: scripts/run-tests.sh BUILD_DIR:SUITE[,SUITE] ...
-#   suites: unit, stress, e2e
+#   suites: unit, stress, e2e, fuzz (corpus replays), fault (allocation
+#   failure injection; a -Dfault_injection=true build only)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 passed=0 failed=0 skipped=0
@@ -39,6 +40,7 @@ for spec in "$@"; do
 		unit) progs=$(find "$dir/tests" -maxdepth 1 -type f -perm -u+x -name 'test-*' | sort) ;;
 		stress) progs=$(find "$dir/tests" -maxdepth 1 -type f -perm -u+x -name 'stress-*' | sort) ;;
 		fuzz) progs=$(find "$dir/fuzz" -maxdepth 1 -type f -perm -u+x -name 'replay-*' 2>/dev/null | sort) ;;
+		fault) progs=$(find "$dir/tests" -maxdepth 1 -type f -perm -u+x -name 'fault-*' | sort) ;;
 		e2e) progs=$(find "$top/tests/e2e" -maxdepth 1 -type f -name '*.sh' | sort) ;;
 		*) echo "run-tests: unknown suite '$suite'" >&2; exit 2 ;;
 		esac

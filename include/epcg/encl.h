@@ -161,8 +161,10 @@ int epcg_encl_add_pages(struct epcg_encl *encl, uint64_t offset,
  * Context: any thread; not concurrently with another build or EDMM call.
  * Return: 0; -EINVAL for a NULL @encl or an enclave already initialized;
  * -EPERM if @sig does not match the measurement or the attributes; -EBUSY
- * if another build or EDMM call on @encl is running; -EIO if the emulated
- * leaf failed unexpectedly.
+ * if another build or EDMM call on @encl is running; -ENOMEM if host
+ * memory to finish the measurement could not be had (nothing changed, the
+ * enclave may be initialized later); -EIO if the emulated leaf failed
+ * unexpectedly.
  */
 int epcg_encl_init(struct epcg_encl *encl,
 		   const struct epcg_sgx_sigstruct *sig);

@@ -506,10 +506,11 @@ int epcg_encl_init(struct epcg_encl *encl, const struct epcg_sgx_sigstruct *sig)
 	if (!sig) {
 		EVP_MD_CTX *c = EVP_MD_CTX_new();
 
-		if (!c || !encl->measure ||
-		    EVP_MD_CTX_copy_ex(c, encl->measure) != 1 ||
-		    EVP_DigestFinal_ex(c, own.enclave_hash, &len) != 1)
-			err = -EPERM;
+		if (!encl->measure)
+			err = -EPERM; /* the measurement was lost */
+		else if (!c || EVP_MD_CTX_copy_ex(c, encl->measure) != 1 ||
+			 EVP_DigestFinal_ex(c, own.enclave_hash, &len) != 1)
+			err = -ENOMEM; /* no host memory to finish it */
 		EVP_MD_CTX_free(c);
 		if (err)
 			goto out;
@@ -521,6 +522,8 @@ int epcg_encl_init(struct epcg_encl *encl, const struct epcg_sgx_sigstruct *sig)
 	if (st == EPCG_SGX_INVALID_MEASUREMENT ||
 	    st == EPCG_SGX_INVALID_ATTRIBUTE) {
 		err = -EPERM;
+	} else if (st == EPCG_SGX_UNMASKED_EVENT) {
+		err = -ENOMEM; /* the emulated leaf lacked host memory */
 	} else if (EPCG_WARN_ONCE(st, "encl: EINIT failed: %s",
 				  epcg_sgx_status_name(st))) {
 		err = -EIO;

@@ -252,8 +252,10 @@ int epcg__encls_eextend(struct epcg_encls *m, uint64_t secs_pfn, uint64_t pfn,
  * Return: 0; SGX_INVALID_ATTRIBUTE if the SECS attributes differ from
  * @sig's under its mask; SGX_INVALID_MEASUREMENT if MRENCLAVE is not
  * @sig->enclave_hash (the enclave stays uninitialized, so the call may be
- * repeated); #GP for a NULL @sig, an initialized enclave or a busy SECS;
- * #PF if @secs_pfn is not a valid SECS.
+ * repeated); SGX_UNMASKED_EVENT if the host had no memory to finish the
+ * measurement (nothing changed, the call may be repeated); #GP for a NULL
+ * @sig, an initialized enclave or a busy SECS; #PF if @secs_pfn is not a
+ * valid SECS.
  */
 int epcg__encls_einit(struct epcg_encls *m, uint64_t secs_pfn,
 		      const struct epcg_sgx_sigstruct *sig);

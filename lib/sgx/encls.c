@@ -224,7 +224,13 @@ int epcg__secs_create(struct epcg_encls *m, struct epcg_secs **ret)
 	s->m = m;
 	s->sha = EVP_MD_CTX_new();
 	s->sha_final = EVP_MD_CTX_new();
-	if (!s->sha || !s->sha_final) {
+	/*
+	 * MRENCLAVE starts here, not in ECREATE: starting a digest may need
+	 * host memory, and a leaf has no way to report running out of it.
+	 * ECREATE takes a state only once (its eid), so the digest is fresh.
+	 */
+	if (!s->sha || !s->sha_final ||
+	    EVP_DigestInit_ex(s->sha, EVP_sha256(), NULL) != 1) {
 		EVP_MD_CTX_free(s->sha);
 		EVP_MD_CTX_free(s->sha_final);
 		free(s);
@@ -392,8 +398,6 @@ int epcg__encls_ecreate(struct epcg_encls *m,
 	s->ssa_frame_size = src->ssa_frame_size;
 	secs_hidden(secs)->eid = s->eid;
 	secs_hidden(secs)->state = s;
-	EPCG_WARN_ONCE(EVP_DigestInit_ex(s->sha, EVP_sha256(), NULL) != 1,
-		       "SHA-256 init failed; MRENCLAVE is wrong");
 	put_le(block + 8, s->ssa_frame_size, 4);
 	put_le(block + 12, s->size, 8);
 	measure(s, block, NULL, 0);
@@ -511,16 +515,22 @@ static int einit_locked(struct epcm_entry *e,
 	if ((s->attributes & sig->attribute_mask) !=
 	    (sig->attributes & sig->attribute_mask))
 		return EPCG_SGX_INVALID_ATTRIBUTE;
+	/*
+	 * The digest is finished on a copy, so that a failed EINIT leaves the
+	 * measurement open as the hardware does.  The copy needs host
+	 * memory; without it the leaf ends as an interrupted EINIT would
+	 * (SGX_UNMASKED_EVENT): nothing changed, a retry may succeed.
+	 */
 	epcg_mutex_lock(&s->measure_lock);
 	ok = EVP_MD_CTX_copy_ex(s->sha_final, s->sha) == 1 &&
 	     EVP_DigestFinal_ex(s->sha_final, md, &len) == 1 &&
 	     len == sizeof(md);
 	if (ok && !CRYPTO_memcmp(md, sig->enclave_hash, sizeof(md)))
 		memcpy(s->mrenclave, md, sizeof(md));
-	else
-		ok = 0;
 	epcg_mutex_unlock(&s->measure_lock);
 	if (!ok)
+		return EPCG_SGX_UNMASKED_EVENT;
+	if (CRYPTO_memcmp(md, sig->enclave_hash, sizeof(md)))
 		return EPCG_SGX_INVALID_MEASUREMENT;
 	memcpy(secs->mrenclave, md, sizeof(md));
 	secs->attributes |= EPCG_SGX_ATTR_INIT;
