@@ -18,6 +18,7 @@ int cmd_run(int argc, char **argv);
 int cmd_mount(int argc, char **argv);
 int cmd_umount(int argc, char **argv);
 int cmd_misc(int argc, char **argv);
+int cmd_enclave(int argc, char **argv);
 
 /* Print "epcg: <message>\n" on stderr; returns the exit code 2 (usage). */
 #define EPCG_ARRAY_SIZE_T(a) (sizeof(a) / sizeof((a)[0]))

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * epcg mount / umount / misc: serve a live cgroup v2 tree over FUSE, take
- * it down, and (with --test-hooks) charge and uncharge it by hand.
+ * epcg mount / umount / misc: serve a live cgroup v2 tree and a software
+ * EPC over FUSE, take it down, and (with --test-hooks) charge and uncharge
+ * it by hand.
  *
  *	epcg mount [-f] [--epc SIZE] [--sections N] [--capacity NAME=VALUE]
- *		   [--policy v17|intent] [--test-hooks] DIR
+ *		   [--policy v17|intent] [--test-hooks] [--log FILE] DIR
  *	epcg umount DIR
  *	epcg misc charge|uncharge DIR/CGROUP NAME AMOUNT
  *	epcg misc capacity DIR NAME AMOUNT
@@ -38,6 +39,7 @@ static const struct option mount_options[] = {
 	{ "capacity", required_argument, NULL, 'c' },
 	{ "policy", required_argument, NULL, 'p' },
 	{ "test-hooks", no_argument, NULL, 't' },
+	{ "log", required_argument, NULL, 'l' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -47,14 +49,16 @@ static void mount_usage(FILE *f)
 	fprintf(f,
 		"usage: epcg mount [-f] [--epc SIZE] [--sections N]\n"
 		"                  [--capacity NAME=VALUE] [--policy v17|intent]\n"
-		"                  [--test-hooks] DIR\n\n"
-		"Serves a cgroup v2 tree with the misc controller at DIR.\n"
+		"                  [--test-hooks] [--log FILE] DIR\n\n"
+		"Serves a cgroup v2 tree with the misc controller at DIR, over a\n"
+		"software EPC that 'epcg enclave' clients build enclaves on.\n"
 		"  -f, --foreground  stay in the foreground\n"
 		"  --epc SIZE        EPC size, the sgx_epc capacity (default 128M)\n"
-		"  --sections N      EPC sections, 1-8 (default 2)\n"
+		"  --sections N      EPC sections (NUMA nodes), 1-8 (default 2)\n"
 		"  --capacity NAME=VALUE  capacity of another misc resource\n"
 		"  --policy P        reclaim policy: v17 (default) or intent\n"
-		"  --test-hooks      accept 'epcg misc charge|uncharge|capacity'\n");
+		"  --test-hooks      accept 'epcg misc charge|uncharge|capacity'\n"
+		"  --log FILE        append the daemon's log to FILE\n");
 }
 
 static int parse_capacity(const char *arg, struct epcgfs_options *o)
@@ -116,6 +120,9 @@ int cmd_mount(int argc, char **argv)
 		case 't':
 			o.test_hooks = true;
 			break;
+		case 'l':
+			o.log = optarg;
+			break;
 		case 'h':
 			mount_usage(stdout);
 			return 0;
@@ -127,6 +134,12 @@ int cmd_mount(int argc, char **argv)
 		return cli_usage_error("mount: expected one DIR (see "
 				       "'epcg mount --help')");
 	o.mountpoint = argv[optind];
+	if (!o.capacity[EPCG_MISC_RES_SGX_EPC] ||
+	    o.capacity[EPCG_MISC_RES_SGX_EPC] % 4096 ||
+	    o.capacity[EPCG_MISC_RES_SGX_EPC] / 4096 < o.nr_sections)
+		return cli_usage_error(
+			"mount: the EPC must be a multiple of 4096 bytes with "
+			"at least one page per section");
 	return epcgfs_main(&o);
 }
 

@@ -15,6 +15,8 @@ static const struct cli_command commands[] = {
 	{ "mount", cmd_mount, "serve a live cgroup v2 tree at a directory" },
 	{ "umount", cmd_umount, "unmount a tree served by 'epcg mount'" },
 	{ "misc", cmd_misc, "charge or uncharge a mounted tree (test hooks)" },
+	{ "enclave", cmd_enclave,
+	  "run a client enclave on the software EPC of a mounted tree" },
 };
 
 static void usage(FILE *f)

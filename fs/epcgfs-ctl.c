@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The daemon's control socket: small text requests in length-prefixed
- * frames (epcgfs-proto.c), one connection at a time, each read bounded by
- * a timeout so that a silent or half-gone client cannot stall the daemon.
+ * frames (epcgfs-proto.c), each connection served by its own thread, who
+ * is asking known only from the kernel (SO_PEERCRED), never from what a
+ * request says.
  *
  * Requests (docs/interface.md has the full table):
  *	ping				-> "0"
@@ -10,12 +11,38 @@
  *	charge RES AMOUNT PATH		-> "0" or "-<errno>"  (test hooks)
  *	uncharge RES AMOUNT PATH	-> "0" or "-<errno>"  (test hooks)
  *	capacity RES AMOUNT		-> "0" or "-<errno>"  (test hooks)
+ *	window, encl-*			-> enclave clients (epcgfs-encl.c)
  *
- * A raw charge is recorded with the misc cgroup it went to (and a
- * reference to it), keyed by the cgroup path as written, so "uncharge"
- * finds it again after the cgroup was removed: the misc cgroup is then
- * dying and is freed by the last uncharge (T4, M7).  Only uid 0 and the
- * daemon's own user may use the hooks (SO_PEERCRED).
+ * Connections.  The listening thread accepts, records the peer's
+ * credentials and a pidfd of its process, and starts a thread for the
+ * connection.  It also watches, for every connection, the socket for a
+ * hang-up and the pidfd for the process's exit: either marks the
+ * connection gone, raises the signal of the task its requests run as (so
+ * a request blocked in reclaim or retrying a fault gives up at once) and
+ * shuts the socket down (so a connection whose process died while a
+ * child kept the socket open still ends).  The connection's thread then
+ * drops everything the client held (its enclaves are released) and ends.
+ *
+ * Timeouts: a connection that holds no window and no enclave is dropped
+ * after 2 s of silence; once a message has started, the rest of it must
+ * come within 2 s, whoever sends it.  A client that holds enclaves may
+ * stay silent as long as it likes: it is a session, ended by its hang-up
+ * or its exit.  At most CONN_MAX connections are served at once; more
+ * are closed at once.
+ *
+ * Errors of one client are logged with its pid and uid and affect only
+ * its connection; a client's messages are never echoed into the log.
+ *
+ * Test hooks: a raw charge is recorded with the misc cgroup it went to
+ * (and a reference to it), keyed by the cgroup path as written, so
+ * "uncharge" finds it again after the cgroup was removed: the misc cgroup
+ * is then dying and is freed by the last uncharge (T4, M7).  Only uid 0
+ * and the daemon's own user may use the hooks.
+ *
+ * Locks: hooks_lock serializes the hooks and guards the charge records;
+ * it is taken before any lock of the tree and never under one.  lock
+ * guards the connection lists, counts and ids and is a leaf: nothing is
+ * called into the tree, the machine or an enclave while it is held.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,15 +52,27 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "epcgfs-internal.h"
 
-#define CLIENT_TIMEOUT_S 2
+#define CLIENT_TIMEOUT_MS 2000
+#define CONN_MAX 256
+#define LOG_MAX_PER_CONN 16
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+/* The asm-generic value (Linux 6.5); older kernels answer ENOPROTOOPT. */
+#if !defined(SO_PEERPIDFD) && (defined(__x86_64__) || defined(__aarch64__))
+#define SO_PEERPIDFD 77
+#endif
 
 struct charge_rec {
 	char *path;
@@ -43,13 +82,101 @@ struct charge_rec {
 	struct charge_rec *next;
 };
 
+/* One accepted connection. */
+struct epcgfs_conn {
+	struct epcgfs_peer peer; /* fd and cred immutable after accept */
+	struct epcg_task task; /* the requests' task, bound lazily */
+	bool bound; /* only the connection's thread */
+	int pidfd; /* of the peer process, -1 if none could be had */
+	uint64_t id; /* names it in the watch set; immutable */
+	pthread_t thread;
+	unsigned nr_logged; /* only the connection's thread */
+	struct epcgfs_conn *next, *prev; /* ctl->lock: live or done list */
+};
+
 struct epcgfs_ctl {
 	struct epcgfs *fs;
-	int lfd, evfd;
+	struct epcgfs_encls *encls;
+	int lfd, evfd, epfd;
 	pthread_t thread;
 	bool started;
-	struct charge_rec *recs; /* newest first; only the ctl thread */
+	pthread_mutex_t hooks_lock; /* recs; the hooks run under it */
+	struct charge_rec *recs; /* newest first */
+	pthread_mutex_t lock; /* the fields below */
+	pthread_cond_t all_done; /* nr_conns went to 0 */
+	struct epcgfs_conn live; /* list head: connections being served */
+	struct epcgfs_conn done; /* list head: ended, to be joined */
+	unsigned nr_conns; /* on the live list */
+	uint64_t next_id;
+	bool stopping;
 };
+
+static void list_init(struct epcgfs_conn *head)
+{
+	head->next = head->prev = head;
+}
+
+static void list_add(struct epcgfs_conn *head, struct epcgfs_conn *c)
+{
+	c->next = head->next;
+	c->prev = head;
+	head->next->prev = c;
+	head->next = c;
+}
+
+static void list_del(struct epcgfs_conn *c)
+{
+	c->prev->next = c->next;
+	c->next->prev = c->prev;
+	c->next = c->prev = c;
+}
+
+struct epcgfs_encls *epcgfs_ctl_encls(struct epcgfs_ctl *c)
+{
+	return c->encls;
+}
+
+/* ---- logging and identity ------------------------------------------------ */
+
+void epcgfs_peer_log(struct epcgfs_peer *p, const char *fmt, ...)
+{
+	struct epcgfs_conn *c = (struct epcgfs_conn *)p;
+	char msg[256];
+	va_list ap;
+
+	if (c->nr_logged > LOG_MAX_PER_CONN)
+		return;
+	if (c->nr_logged++ == LOG_MAX_PER_CONN) {
+		epcgfs_log(p->fs,
+			   "epcg: client pid %d uid %u: further messages of "
+			   "this connection are not logged\n",
+			   (int)p->cred.pid, (unsigned)p->cred.uid);
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	epcgfs_log(p->fs, "epcg: client pid %d uid %u: %s\n", (int)p->cred.pid,
+		   (unsigned)p->cred.uid, msg);
+}
+
+int epcgfs_peer_bind(struct epcgfs_peer *p)
+{
+	struct epcgfs_conn *c = (struct epcgfs_conn *)p;
+	int err;
+
+	if (c->bound)
+		return 0;
+	if (p->cred.pid <= 0)
+		return -ESRCH;
+	err = epcg_cgroup_proc_bind_task(p->fs->tree, p->cred.pid, &c->task);
+	if (err)
+		return err;
+	c->bound = true;
+	return 0;
+}
+
+/* ---- test hooks ------------------------------------------------------------ */
 
 static int parse_u64(const char *s, uint64_t *ret)
 {
@@ -174,21 +301,23 @@ static int do_capacity(struct epcgfs_ctl *c, char *args)
 	int r;
 
 	r = parse_args(args, &res, &amount, NULL);
-	return r ? r : epcg_misc_set_capacity(c->fs->misc, res, amount);
+	if (r)
+		return r;
+	/* The live EPC's size is its sections' (--epc); it cannot change. */
+	if (res == EPCG_MISC_RES_SGX_EPC)
+		return -EBUSY;
+	return epcg_misc_set_capacity(c->fs->misc, res, amount);
 }
 
-static bool may_use_hooks(int fd)
+static bool may_use_hooks(const struct epcgfs_peer *p)
 {
-	struct ucred cr;
-	socklen_t len = sizeof(cr);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len))
-		return false;
-	return cr.uid == 0 || cr.uid == geteuid();
+	return p->cred.uid == 0 || p->cred.uid == geteuid();
 }
 
-static void handle(struct epcgfs_ctl *c, int fd, char *req, char *reply,
-		   size_t size)
+/* ---- requests ------------------------------------------------------------------ */
+
+static void handle(struct epcgfs_conn *conn, char *req, char *reply,
+		   size_t size, int *fd_out)
 {
 	static const struct {
 		const char *verb;
@@ -198,80 +327,306 @@ static void handle(struct epcgfs_ctl *c, int fd, char *req, char *reply,
 		{ "uncharge ", do_uncharge },
 		{ "capacity ", do_capacity },
 	};
+	struct epcgfs_peer *p = &conn->peer;
+	struct epcgfs_ctl *c = p->ctl;
+	size_t len = strlen(req);
 	int r = -EINVAL;
 
+	*fd_out = -1;
 	if (!strcmp(req, "ping")) {
-		r = 0;
-	} else if (!strcmp(req, "pid")) {
+		snprintf(reply, size, "0");
+		return;
+	}
+	if (!strcmp(req, "pid")) {
 		snprintf(reply, size, "0 %d", (int)getpid());
 		return;
 	}
+	if (epcgfs_encl_request(p, req, reply, size, fd_out))
+		return;
 	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
 		size_t n = strlen(hooks[i].verb);
 
 		if (strncmp(req, hooks[i].verb, n))
 			continue;
-		if (!c->fs->opts->test_hooks)
+		if (!c->fs->opts->test_hooks) {
 			r = -EOPNOTSUPP;
-		else if (!may_use_hooks(fd))
+		} else if (!may_use_hooks(p)) {
 			r = -EPERM;
-		else
+			epcgfs_peer_log(p, "test hook refused: not root or "
+					   "the daemon's user");
+		} else {
+			pthread_mutex_lock(&c->hooks_lock);
 			r = hooks[i].fn(c, req + n);
+			pthread_mutex_unlock(&c->hooks_lock);
+		}
+		snprintf(reply, size, "%d", r);
+		return;
 	}
+	epcgfs_peer_log(p, "unknown request (%zu bytes)", len);
 	snprintf(reply, size, "%d", r);
 }
 
-static void serve(struct epcgfs_ctl *c, int fd)
+/*
+ * Wait for the next message: 0 when one has started, -ECONNRESET at a
+ * clean end, -ETIMEDOUT if an idle connection stayed silent too long.
+ */
+static int wait_message(struct epcgfs_conn *conn)
 {
-	struct timeval tv = { .tv_sec = CLIENT_TIMEOUT_S };
-	char req[EPCGFS_CTL_MAX + 1], reply[64];
+	struct pollfd pfd = { .fd = conn->peer.fd, .events = POLLIN };
+	int timeout = epcgfs_encl_session_active(&conn->peer) ?
+			      -1 :
+			      CLIENT_TIMEOUT_MS;
+	char byte;
+	int n;
+
+	do
+		n = poll(&pfd, 1, timeout);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return -ETIMEDOUT;
+	if (n < 0)
+		return -errno;
+	n = (int)recv(conn->peer.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 1 ? 0 : -ECONNRESET;
+}
+
+static void serve(struct epcgfs_conn *conn)
+{
+	struct timeval tv = { .tv_sec = CLIENT_TIMEOUT_MS / 1000 };
+	struct epcgfs_peer *p = &conn->peer;
+	char req[EPCGFS_CTL_MAX + 1], reply[256];
+	int fd = p->fd, r, pass;
 	size_t len;
-	int r;
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	for (;;) {
+		r = wait_message(conn);
+		if (r)
+			return; /* hang-up or idle: nothing to log */
 		r = epcgfs_frame_recv(fd, req, sizeof(req), &len);
 		if (r == -E2BIG) {
 			/* The stream is out of step: answer and hang up. */
+			epcgfs_peer_log(p, "message over %d bytes; hanging up",
+					EPCGFS_CTL_MAX);
 			snprintf(reply, sizeof(reply), "%d", -E2BIG);
 			epcgfs_frame_send(fd, reply, strlen(reply));
 			return;
 		}
-		if (r)
+		if (r) {
+			epcgfs_peer_log(p, "%s in the middle of a message",
+					r == -ETIMEDOUT ? "silent" : "hung up");
 			return;
-		if (strlen(req) != len) {
-			snprintf(reply, sizeof(reply), "%d", -EINVAL);
-		} else {
-			handle(c, fd, req, reply, sizeof(reply));
 		}
-		if (epcgfs_frame_send(fd, reply, strlen(reply)))
+		if (strlen(req) != len) {
+			epcgfs_peer_log(p, "malformed request (NUL byte)");
+			snprintf(reply, sizeof(reply), "%d", -EINVAL);
+			pass = -1;
+		} else {
+			handle(conn, req, reply, sizeof(reply), &pass);
+		}
+		r = epcgfs_frame_send_fd(fd, reply, strlen(reply), pass);
+		if (pass >= 0)
+			close(pass);
+		if (r) {
+			epcgfs_peer_log(p, "gone before the reply");
 			return;
+		}
+		if (epcg_task_signal_pending(&conn->task))
+			return; /* gone (hang-up or exit) */
 	}
 }
+
+static void *conn_thread(void *arg)
+{
+	struct epcgfs_conn *conn = arg;
+	struct epcgfs_ctl *c = conn->peer.ctl;
+	uint64_t one = 1;
+
+	epcg_task_set_current(&conn->task);
+	serve(conn);
+	/* Everything the client held goes before the connection does. */
+	epcgfs_encl_session_end(&conn->peer);
+	if (conn->bound)
+		epcg_cgroup_proc_unbind_task(c->fs->tree, conn->peer.cred.pid,
+					     &conn->task);
+	epcg_misc_task_attach(&conn->task, NULL);
+	epcg_task_set_current(NULL);
+
+	pthread_mutex_lock(&c->lock);
+	list_del(conn);
+	pthread_mutex_unlock(&c->lock);
+	/* Off the live list: the watcher can no longer touch the fds. */
+	epoll_ctl(c->epfd, EPOLL_CTL_DEL, conn->peer.fd, NULL);
+	close(conn->peer.fd);
+	if (conn->pidfd >= 0) {
+		epoll_ctl(c->epfd, EPOLL_CTL_DEL, conn->pidfd, NULL);
+		close(conn->pidfd);
+	}
+	pthread_mutex_lock(&c->lock);
+	list_add(&c->done, conn);
+	if (!--c->nr_conns)
+		pthread_cond_broadcast(&c->all_done);
+	pthread_mutex_unlock(&c->lock);
+	if (write(c->evfd, &one, sizeof(one)) < 0) {
+		/* Saturated: the listener wakes anyway and reaps. */
+	}
+	return NULL;
+}
+
+/* Join and free the connections that ended. */
+static void reap(struct epcgfs_ctl *c)
+{
+	struct epcgfs_conn head;
+
+	list_init(&head);
+	pthread_mutex_lock(&c->lock);
+	if (c->done.next != &c->done) {
+		head.next = c->done.next;
+		head.prev = c->done.prev;
+		head.next->prev = head.prev->next = &head;
+		list_init(&c->done);
+	}
+	pthread_mutex_unlock(&c->lock);
+	while (head.next != &head) {
+		struct epcgfs_conn *conn = head.next;
+
+		list_del(conn);
+		pthread_join(conn->thread, NULL);
+		free(conn);
+	}
+}
+
+/* The connection's peer is gone: stop its requests, end its reads. */
+static void conn_kill(struct epcgfs_conn *conn)
+{
+	epcg_task_set_signal(&conn->task, 1);
+	shutdown(conn->peer.fd, SHUT_RDWR);
+}
+
+/* A hang-up or an exit was seen for connection @id (lock held). */
+static void conn_gone(struct epcgfs_ctl *c, uint64_t id)
+{
+	for (struct epcgfs_conn *conn = c->live.next; conn != &c->live;
+	     conn = conn->next)
+		if (conn->id == id) {
+			conn_kill(conn);
+			return;
+		}
+}
+
+static int peer_pidfd(int fd, pid_t pid)
+{
+#ifdef SO_PEERPIDFD
+	socklen_t len = sizeof(int);
+	int pidfd = -1;
+
+	if (!getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) &&
+	    pidfd >= 0)
+		return pidfd;
+#endif
+	return pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+}
+
+static void accept_one(struct epcgfs_ctl *c)
+{
+	struct epoll_event ev = { 0 };
+	struct epcgfs_conn *conn;
+	socklen_t len;
+	int fd;
+
+	fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	conn = calloc(1, sizeof(*conn));
+	if (!conn) {
+		close(fd);
+		return;
+	}
+	conn->peer.fs = c->fs;
+	conn->peer.ctl = c;
+	conn->peer.fd = fd;
+	conn->peer.task = &conn->task;
+	len = sizeof(conn->peer.cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &conn->peer.cred, &len))
+		conn->peer.cred.pid = 0;
+	epcg_task_init(&conn->task, conn->peer.cred.pid, -1);
+	conn->pidfd = peer_pidfd(fd, conn->peer.cred.pid);
+
+	pthread_mutex_lock(&c->lock);
+	if (c->stopping || c->nr_conns >= CONN_MAX) {
+		pthread_mutex_unlock(&c->lock);
+		epcgfs_log(c->fs,
+			   "epcg: client pid %d uid %u: refused: %u "
+			   "connections are served already\n",
+			   (int)conn->peer.cred.pid,
+			   (unsigned)conn->peer.cred.uid, CONN_MAX);
+		goto err;
+	}
+	conn->id = ++c->next_id;
+	list_add(&c->live, conn);
+	c->nr_conns++;
+	ev.events = EPOLLRDHUP | EPOLLONESHOT;
+	ev.data.u64 = conn->id << 1;
+	epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev);
+	if (conn->pidfd >= 0) {
+		ev.events = EPOLLIN | EPOLLONESHOT;
+		ev.data.u64 = conn->id << 1 | 1;
+		epoll_ctl(c->epfd, EPOLL_CTL_ADD, conn->pidfd, &ev);
+	}
+	if (pthread_create(&conn->thread, NULL, conn_thread, conn)) {
+		list_del(conn);
+		c->nr_conns--;
+		pthread_mutex_unlock(&c->lock);
+		epoll_ctl(c->epfd, EPOLL_CTL_DEL, fd, NULL);
+		if (conn->pidfd >= 0)
+			epoll_ctl(c->epfd, EPOLL_CTL_DEL, conn->pidfd, NULL);
+		goto err;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return;
+err:
+	if (conn->pidfd >= 0)
+		close(conn->pidfd);
+	close(fd);
+	free(conn);
+}
+
+#define TAG_LISTEN UINT64_MAX
+#define TAG_WAKE (UINT64_MAX - 1)
 
 static void *ctl_thread(void *arg)
 {
 	struct epcgfs_ctl *c = arg;
-	struct pollfd pfd[2] = {
-		{ .fd = c->lfd, .events = POLLIN },
-		{ .fd = c->evfd, .events = POLLIN },
-	};
 
 	for (;;) {
-		int fd;
+		struct epoll_event evs[32];
+		bool stop;
+		int n = epoll_wait(c->epfd, evs, 32, -1);
 
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+		if (n < 0 && errno != EINTR)
 			break;
-		if (pfd[1].revents)
+		for (int i = 0; i < n; i++) {
+			uint64_t tag = evs[i].data.u64, cnt;
+
+			if (tag == TAG_LISTEN) {
+				accept_one(c);
+			} else if (tag == TAG_WAKE) {
+				if (read(c->evfd, &cnt, sizeof(cnt)) < 0) {
+					/* Nothing to drain. */
+				}
+			} else {
+				pthread_mutex_lock(&c->lock);
+				conn_gone(c, tag >> 1);
+				pthread_mutex_unlock(&c->lock);
+			}
+		}
+		reap(c);
+		pthread_mutex_lock(&c->lock);
+		stop = c->stopping;
+		pthread_mutex_unlock(&c->lock);
+		if (stop)
 			break;
-		if (!(pfd[0].revents & POLLIN))
-			continue;
-		fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;
-		serve(c, fd);
-		close(fd);
 	}
 	return NULL;
 }
@@ -279,6 +634,7 @@ static void *ctl_thread(void *arg)
 int epcgfs_ctl_create(struct epcgfs *fs, struct epcgfs_ctl **ret)
 {
 	struct epcgfs_ctl *c = calloc(1, sizeof(*c));
+	struct epoll_event ev = { .events = EPOLLIN };
 	struct sockaddr_un sa;
 	unsigned len;
 	int err;
@@ -286,14 +642,31 @@ int epcgfs_ctl_create(struct epcgfs *fs, struct epcgfs_ctl **ret)
 	if (!c)
 		return -ENOMEM;
 	c->fs = fs;
-	c->evfd = -1;
+	c->lfd = c->evfd = c->epfd = -1;
+	pthread_mutex_init(&c->hooks_lock, NULL);
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->all_done, NULL);
+	list_init(&c->live);
+	list_init(&c->done);
+	err = epcgfs_encls_create(&c->encls);
+	if (err) {
+		errno = -err;
+		goto err;
+	}
 	epcgfs_ctl_addr(fs->mountpoint, &sa, &len);
 	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->lfd < 0 || bind(c->lfd, (struct sockaddr *)&sa, len) ||
-	    listen(c->lfd, 16))
+	    listen(c->lfd, 64))
 		goto err;
-	c->evfd = eventfd(0, EFD_CLOEXEC);
-	if (c->evfd < 0)
+	c->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (c->evfd < 0 || c->epfd < 0)
+		goto err;
+	ev.data.u64 = TAG_LISTEN;
+	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->lfd, &ev))
+		goto err;
+	ev.data.u64 = TAG_WAKE;
+	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->evfd, &ev))
 		goto err;
 	*ret = c;
 	return 0;
@@ -317,16 +690,30 @@ void epcgfs_ctl_destroy(struct epcgfs_ctl *c)
 
 	if (!c)
 		return;
+	pthread_mutex_lock(&c->lock);
+	c->stopping = true;
+	pthread_mutex_unlock(&c->lock);
 	if (c->started) {
 		if (write(c->evfd, &one, sizeof(one)) < 0) {
-			/* Cannot fail for a fresh eventfd. */
+			/* Saturated: the thread is awake anyway. */
 		}
 		pthread_join(c->thread, NULL);
 	}
 	if (c->lfd >= 0)
 		close(c->lfd);
+	/* End every connection: each releases what its client held. */
+	pthread_mutex_lock(&c->lock);
+	for (struct epcgfs_conn *conn = c->live.next; conn != &c->live;
+	     conn = conn->next)
+		conn_kill(conn);
+	while (c->nr_conns)
+		pthread_cond_wait(&c->all_done, &c->lock);
+	pthread_mutex_unlock(&c->lock);
+	reap(c);
 	if (c->evfd >= 0)
 		close(c->evfd);
+	if (c->epfd >= 0)
+		close(c->epfd);
 	while (c->recs) {
 		struct charge_rec *rec = c->recs;
 
@@ -336,5 +723,9 @@ void epcgfs_ctl_destroy(struct epcgfs_ctl *c)
 		free(rec->path);
 		free(rec);
 	}
+	epcgfs_encls_destroy(c->encls);
+	pthread_cond_destroy(&c->all_done);
+	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->hooks_lock);
 	free(c);
 }

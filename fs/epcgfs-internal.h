@@ -2,29 +2,46 @@
 /*
  * The daemon's state, shared by its parts: epcgfs.c (setup, main loop,
  * teardown), epcgfs-ops.c (FUSE operations), epcgfs-ctl.c (control
- * socket and test hooks) and epcgfs-watch.c (process exit watcher).
+ * socket: connections, framing, test hooks), epcgfs-encl.c (the enclave
+ * requests of client processes) and epcgfs-watch.c (process exit
+ * watcher).
  *
  * Locks: the cgroup tree's own lock is taken inside every epcg_cgroup_*()
  * call.  poll_lock (open files waiting in poll) and the ctl and watch
  * locks are leaves: they are taken under the tree lock by callbacks and
- * nothing is called into the tree while holding them.
+ * nothing is called into the tree while holding them.  The ctl lock is
+ * never held across a call into the SGX machine or an enclave.
  */
 #ifndef EPCGFS_INTERNAL_H
 #define EPCGFS_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <epcg/cgroup.h>
+#include <epcg/exec.h>
 #include <epcg/misc.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "epcgfs.h"
 
+struct epcg_sgx;
 struct fuse_pollhandle;
 struct epcgfs_watch;
 struct epcgfs_ctl;
+struct epcgfs_conn;
+struct epcgfs_session;
+
+/*
+ * epcg.stat: the one file of the tree that is ours, not the kernel's
+ * (SPEC X1).  It lives beside the cgroup files in the same enum space.
+ */
+#define EPCGFS_FILE_STAT ((enum epcg_cgroup_file)(EPCG_CGROUP_FILE_NR + 1))
+#define EPCGFS_STAT_NAME "epcg.stat"
 
 /* One open(2) of an interface file. */
 struct epcgfs_open {
@@ -45,17 +62,25 @@ struct epcgfs {
 	const struct epcgfs_options *opts;
 	char *mountpoint; /* canonical */
 	struct epcg_misc *misc;
+	struct epcg_exec *ex; /* live: ksgxd, reclaim workers */
+	struct epcg_sgx *sgx; /* the software EPC and its enclaves */
 	struct epcg_cgroup_tree *tree;
 	struct epcgfs_watch *watch;
 	struct epcgfs_ctl *ctl;
+	FILE *log; /* --log FILE, else stderr; line-buffered */
 	struct timespec start; /* times shown by stat */
 	pthread_mutex_t poll_lock;
 	struct epcgfs_open opens; /* list head of pollable opens */
 };
 
+/* epcgfs.c */
+void epcgfs_log(struct epcgfs *fs, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* epcgfs-ops.c */
 extern const struct fuse_operations epcgfs_ops;
 void epcgfs_notify(const void *key, enum epcg_cgroup_file file, void *data);
+int epcgfs_stat_show(struct epcg_cgroup *cg, char **ret_buf, size_t *ret_len);
 
 /* epcgfs-watch.c */
 int epcgfs_watch_create(struct epcg_cgroup_tree *t, struct epcgfs_watch **ret);
@@ -67,5 +92,50 @@ void epcgfs_watch_destroy(struct epcgfs_watch *w);
 int epcgfs_ctl_create(struct epcgfs *fs, struct epcgfs_ctl **ret);
 int epcgfs_ctl_start(struct epcgfs_ctl *c);
 void epcgfs_ctl_destroy(struct epcgfs_ctl *c);
+
+/*
+ * What the enclave requests (epcgfs-encl.c) see of a connection.  The
+ * connection's own thread is the only one that runs its requests, so the
+ * session needs no lock of its own.
+ */
+struct epcgfs_peer {
+	struct epcgfs *fs;
+	struct epcgfs_ctl *ctl;
+	int fd; /* the connection */
+	struct ucred cred; /* SO_PEERCRED at accept: who this is */
+	struct epcg_task *task; /* runs its requests; see bind */
+	struct epcgfs_session *sess; /* NULL until its first enclave request */
+};
+
+/*
+ * epcgfs_peer_bind() - bind the connection's task to its peer's process
+ * in the cgroup tree (T5), once.  Return: 0 or -errno (-ESRCH).
+ */
+int epcgfs_peer_bind(struct epcgfs_peer *p);
+
+/* epcgfs_peer_log() - log one line about this client (rate-limited). */
+void epcgfs_peer_log(struct epcgfs_peer *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* epcgfs-encl.c: the enclave table shared by all connections. */
+struct epcgfs_encls;
+int epcgfs_encls_create(struct epcgfs_encls **ret);
+void epcgfs_encls_destroy(struct epcgfs_encls *t);
+struct epcgfs_encls *epcgfs_ctl_encls(struct epcgfs_ctl *c);
+
+/*
+ * epcgfs_encl_request() - run one enclave request of @p ("window",
+ * "encl-create ...", ...).  Return: true if @req was one (@reply is
+ * filled, and *@fd_out is a descriptor to pass with it, or -1); false if
+ * @req is not an enclave request.
+ */
+bool epcgfs_encl_request(struct epcgfs_peer *p, char *req, char *reply,
+			 size_t size, int *fd_out);
+
+/* epcgfs_encl_session_end() - drop everything @p holds (connection end). */
+void epcgfs_encl_session_end(struct epcgfs_peer *p);
+
+/* Whether @p holds a window or an enclave (no idle timeout then). */
+bool epcgfs_encl_session_active(const struct epcgfs_peer *p);
 
 #endif

@@ -16,16 +16,24 @@
  *  - st_size is 0 and nothing is cached (timeouts 0), as for kernfs;
  *  - poll: a change notified by the tree marks the open file and wakes
  *    its poller (POLLPRI|POLLERR, as kernfs_generic_poll reports).
+ *
+ * One file is ours, not the kernel's: epcg.stat (0444), the paging
+ * counters of SPEC X1, beside the misc.* files of every cgroup that has
+ * misc state of its own (and the root).  It is served here from the
+ * machine's per-cgroup counters; the kernel files are untouched.
  */
 #define FUSE_USE_VERSION 31
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <epcg/sgx.h>
 #include <fcntl.h>
 #include <fuse.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -43,10 +51,39 @@ static struct epcg_cgroup_cred cred_get(void)
 	return (struct epcg_cgroup_cred){ ctx->uid, ctx->gid, ctx->pid };
 }
 
+/* epcg.stat is where the cgroup's own misc state is (misc.current). */
+static bool stat_exists(struct epcg_cgroup *cg)
+{
+	return epcg_cgroup_file_exists(cg, EPCG_CGROUP_FILE_MISC_CURRENT);
+}
+
+int epcgfs_stat_show(struct epcg_cgroup *cg, char **ret_buf, size_t *ret_len)
+{
+	struct epcg_sgx_stats st = { 0 };
+	struct epcg_misc_cg *mcg = epcg_cgroup_misc_get(cg);
+	int n;
+
+	if (!mcg)
+		return -ENODEV;
+	/* A cgroup made while sgx_epc had no capacity counts nothing. */
+	epcg_sgx_cg_stats(mcg, &st);
+	epcg_misc_cg_put(mcg);
+	n = asprintf(ret_buf,
+		     "ewb %" PRIu64 "\neldu %" PRIu64 "\nfaults %" PRIu64
+		     "\nreclaim_scans %" PRIu64 "\nenomem %" PRIu64
+		     "\nsigbus %" PRIu64 "\npaging_ns %" PRIu64 "\n",
+		     st.ewb, st.eldu, st.faults, st.reclaim_scans, st.enomem,
+		     st.sigbus, st.paging_ns);
+	if (n < 0)
+		return -ENOMEM;
+	*ret_len = (size_t)n;
+	return 0;
+}
+
 /*
  * Resolve @path to a cgroup and, if it names a file, the file
- * (EPCG_CGROUP_FILE_NR for a directory).  Return: 0 with a reference on
- * *@ret; -ENOENT.
+ * (EPCG_CGROUP_FILE_NR for a directory, EPCGFS_FILE_STAT for epcg.stat).
+ * Return: 0 with a reference on *@ret; -ENOENT.
  */
 static int resolve(const char *path, struct epcg_cgroup **ret,
 		   enum epcg_cgroup_file *file)
@@ -60,13 +97,16 @@ static int resolve(const char *path, struct epcg_cgroup **ret,
 	if (!base || (size_t)(base - path) >= sizeof(dir))
 		return -ENOENT;
 	f = epcg_cgroup_file_lookup(base + 1);
+	if (f < 0 && !strcmp(base + 1, EPCGFS_STAT_NAME))
+		f = EPCGFS_FILE_STAT;
 	if (f >= 0) {
 		memcpy(dir, path, (size_t)(base - path));
 		dir[base - path] = '\0';
 		r = epcg_cgroup_lookup(fs->tree, dir, ret);
 		if (r)
 			return r;
-		if (!epcg_cgroup_file_exists(*ret, f)) {
+		if (f == EPCGFS_FILE_STAT ? !stat_exists(*ret) :
+					    !epcg_cgroup_file_exists(*ret, f)) {
 			epcg_cgroup_put(*ret);
 			return -ENOENT;
 		}
@@ -102,7 +142,9 @@ static void fill_stat(struct stat *st, struct epcg_cgroup *cg,
 		st->st_mode = S_IFDIR | 0755;
 		st->st_nlink = 2;
 	} else {
-		st->st_mode = S_IFREG | epcg_cgroup_file_mode(file);
+		st->st_mode = S_IFREG | (file == EPCGFS_FILE_STAT ?
+						 0444 :
+						 epcg_cgroup_file_mode(file));
 		st->st_nlink = 1;
 	}
 	st->st_blksize = 4096;
@@ -133,12 +175,19 @@ static int op_getattr(const char *path, struct stat *st,
 struct readdir_ctx {
 	void *buf;
 	fuse_fill_dir_t filler;
+	bool stat; /* epcg.stat still to list */
 };
 
 static int readdir_one(const char *name, enum epcg_cgroup_file file, void *arg)
 {
 	struct readdir_ctx *ctx = arg;
 
+	/* Our file goes after the kernel's files, before the children. */
+	if (ctx->stat && file == EPCG_CGROUP_FILE_NR) {
+		ctx->stat = false;
+		if (ctx->filler(ctx->buf, EPCGFS_STAT_NAME, NULL, 0, 0))
+			return 1;
+	}
 	return ctx->filler(ctx->buf, name, NULL, 0, 0) ? 1 : 0;
 }
 
@@ -181,12 +230,14 @@ static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		      enum fuse_readdir_flags flags)
 {
 	struct epcgfs_open *of = (void *)(uintptr_t)fi->fh;
-	struct readdir_ctx ctx = { buf, filler };
+	struct readdir_ctx ctx = { buf, filler, stat_exists(of->cg) };
 	int r;
 
 	filler(buf, ".", NULL, 0, 0);
 	filler(buf, "..", NULL, 0, 0);
 	r = epcg_cgroup_for_each_entry(of->cg, readdir_one, &ctx);
+	if (!r && ctx.stat)
+		filler(buf, EPCGFS_STAT_NAME, NULL, 0, 0);
 	return r < 0 ? r : 0;
 }
 
@@ -214,7 +265,10 @@ static int op_open(const char *path, struct fuse_file_info *fi)
 		r = -EISDIR;
 		goto err_put;
 	}
-	r = epcg_cgroup_file_open(cg, file, acc[mode], &cred);
+	if (file == EPCGFS_FILE_STAT)
+		r = mode == O_RDONLY ? 0 : -EACCES; /* 0444, even for root */
+	else
+		r = epcg_cgroup_file_open(cg, file, acc[mode], &cred);
 	if (r)
 		goto err_put;
 	r = -ENOMEM;
@@ -277,7 +331,10 @@ static int op_read(const char *path, char *buf, size_t size, off_t off,
 		pthread_mutex_lock(&fs->poll_lock);
 		of->pending = false;
 		pthread_mutex_unlock(&fs->poll_lock);
-		r = epcg_cgroup_file_show(of->cg, of->file, &snap, &len);
+		r = of->file == EPCGFS_FILE_STAT ?
+			    epcgfs_stat_show(of->cg, &snap, &len) :
+			    epcg_cgroup_file_show(of->cg, of->file, &snap,
+						  &len);
 		if (!r) {
 			free(of->snap);
 			of->snap = snap;
@@ -306,6 +363,8 @@ static int op_write(const char *path, const char *buf, size_t size, off_t off,
 
 	if (size > INT_MAX)
 		return -E2BIG;
+	if (of->file == EPCGFS_FILE_STAT)
+		return -EBADF; /* opened read-only: cannot happen */
 	r = epcg_cgroup_file_write(of->cg, of->file, buf, size, &cred);
 	return r ? r : (int)size;
 }
@@ -335,7 +394,10 @@ static int op_mkdir(const char *path, mode_t mode)
 	r = resolve_parent(path, &parent, &name);
 	if (r)
 		return r;
-	r = epcg_cgroup_mkdir(parent, name, &cred, NULL);
+	/* Our file's name is taken, as the kernel files' names are. */
+	r = strcmp(name, EPCGFS_STAT_NAME) ?
+		    epcg_cgroup_mkdir(parent, name, &cred, NULL) :
+		    -EEXIST;
 	epcg_cgroup_put(parent);
 	return r;
 }
@@ -425,7 +487,9 @@ static int op_access(const char *path, int mask)
 	if (r)
 		return r;
 	if (mask & W_OK) {
-		if (file != EPCG_CGROUP_FILE_NR) {
+		if (file == EPCGFS_FILE_STAT) {
+			r = -EACCES;
+		} else if (file != EPCG_CGROUP_FILE_NR) {
 			r = epcg_cgroup_file_open(cg, file, EPCG_CGROUP_WRITE,
 						  &cred);
 		} else {

@@ -4,7 +4,8 @@
  * the epcg command (docs/interface.md, "Control socket").
  *
  * Every message is a 4-byte little-endian length followed by that many
- * bytes of text, at most EPCGFS_CTL_MAX.  The socket is a Unix stream
+ * bytes of text, at most EPCGFS_CTL_MAX; a reply may carry one file
+ * descriptor (SCM_RIGHTS) with its first bytes.  The socket is a Unix stream
  * socket in the abstract namespace, named after a hash of the mount
  * point's canonical path, so no file is left behind by a crashed daemon
  * and a client finds the daemon from any path inside the mount.
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -74,6 +76,106 @@ int epcgfs_frame_recv(int fd, char *buf, size_t size, size_t *ret_len)
 	buf[len] = '\0';
 	*ret_len = len;
 	return 0;
+}
+
+int epcgfs_frame_send_fd(int fd, const void *buf, size_t len, int pass_fd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	unsigned char hdr[4];
+	struct iovec iov = { hdr, sizeof(hdr) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	if (pass_fd < 0)
+		return epcgfs_frame_send(fd, buf, len);
+	if (len > EPCGFS_CTL_MAX)
+		return -E2BIG;
+	for (int i = 0; i < 4; i++)
+		hdr[i] = (unsigned char)(len >> (8 * i));
+	memset(&ctl, 0, sizeof(ctl));
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+	do
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN ? -ETIMEDOUT : -errno;
+	/* The descriptor went with the first byte; send what is left. */
+	if ((size_t)n < sizeof(hdr)) {
+		int r = io_all(fd, hdr + n, sizeof(hdr) - (size_t)n, true);
+
+		if (r)
+			return r;
+	}
+	return io_all(fd, (void *)buf, len, true);
+}
+
+int epcgfs_frame_recv_fd(int fd, char *buf, size_t size, size_t *ret_len,
+			 int *ret_fd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	unsigned char hdr[4];
+	size_t got = 0;
+	uint32_t len = 0;
+	int r;
+
+	*ret_fd = -1;
+	while (got < sizeof(hdr)) {
+		struct iovec iov = { hdr + got, sizeof(hdr) - got };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+		struct cmsghdr *cm;
+		ssize_t n;
+
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n == 0	    ? -ECONNRESET :
+			    errno == EAGAIN ? -ETIMEDOUT :
+					      -errno;
+			goto err;
+		}
+		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+			if (cm->cmsg_level != SOL_SOCKET ||
+			    cm->cmsg_type != SCM_RIGHTS ||
+			    cm->cmsg_len != CMSG_LEN(sizeof(int)))
+				continue;
+			if (*ret_fd >= 0)
+				close(*ret_fd);
+			memcpy(ret_fd, CMSG_DATA(cm), sizeof(int));
+		}
+		got += (size_t)n;
+	}
+	for (int i = 0; i < 4; i++)
+		len |= (uint32_t)hdr[i] << (8 * i);
+	r = -E2BIG;
+	if (len > EPCGFS_CTL_MAX || len >= size)
+		goto err;
+	r = io_all(fd, buf, len, false);
+	if (r)
+		goto err;
+	buf[len] = '\0';
+	*ret_len = len;
+	return 0;
+err:
+	if (*ret_fd >= 0)
+		close(*ret_fd);
+	*ret_fd = -1;
+	return r;
 }
 
 int epcgfs_ctl_addr(const char *mp, void *sockaddr_un, unsigned *ret_len)

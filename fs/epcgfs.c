@@ -1,17 +1,24 @@
 // SPDX-License-Identifier: MIT
 /*
- * epcg mount: the daemon that serves a live cgroup v2 tree over FUSE.
+ * epcg mount: the daemon that serves a live cgroup v2 tree over FUSE, a
+ * software EPC behind it, and the control socket its clients use.
  *
- * It owns a misc controller (sgx_epc capacity from --epc, others from
- * --capacity), the cgroup tree over it, a process exit watcher and the
- * control socket.  The mount is made before daemonizing, so when
- * `epcg mount DIR` returns the tree is there; threads start after the
- * fork.  SIGTERM, SIGINT and SIGHUP end the loop, then the tree is
- * unmounted and everything is freed; `epcg umount` (fusermount3 -u) ends
- * it the same way.
+ * It owns a misc controller, the software SGX machine over it (struct
+ * epcg_sgx: the EPC split into --sections sections, one NUMA node each,
+ * whose total is the sgx_epc capacity; ksgxd and the reclaim workers run
+ * on a live execution context), the cgroup tree over the controller, a
+ * process exit watcher and the control socket.  Client processes build
+ * and run enclaves on the machine through the socket (epcgfs-encl.c).
  *
- * The software EPC (struct epcg_sgx) is not wired in yet: the seam is
- * setup_epc(), which today only sets the sgx_epc capacity.
+ * Start-up order matters twice.  The mount is made before the daemon
+ * detaches, so when `epcg mount DIR` returns the tree is there.  Threads
+ * (ksgxd, reclaim workers, the watcher, the socket) cannot survive a
+ * fork, so the machine is built in the detached child, which tells the
+ * waiting parent whether that worked: errors still reach the terminal
+ * and the exit status of `epcg mount`.  SIGTERM, SIGINT and SIGHUP end
+ * the loop, then the tree is unmounted; `epcg umount` (fusermount3 -u)
+ * ends it the same way.  Teardown releases every client's enclaves
+ * (their backing stores go with them) before the machine goes.
  */
 #define FUSE_USE_VERSION 31
 
@@ -22,11 +29,28 @@
 #include <string.h>
 #include <time.h>
 
+#include <epcg/epc.h>
+#include <epcg/sgx.h>
+#include <fcntl.h>
 #include <fuse.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "epcgfs-internal.h"
+
+void epcgfs_log(struct epcgfs *fs, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!fs->log)
+		return;
+	va_start(ap, fmt);
+	/* One call per line: stdio locks the stream around each. */
+	vfprintf(fs->log, fmt, ap);
+	va_end(ap);
+}
 
 static void fs_proc_added(pid_t pid, void *data)
 {
@@ -44,15 +68,54 @@ static const struct epcg_cgroup_ops live_ops = {
 };
 
 /*
- * The EPC seam: set the misc capacities.  A later change builds the live
- * software EPC here (its sections, --policy) and lets it set sgx_epc.
+ * Split the EPC into sections of whole pages, one per NUMA node, the
+ * remainder going to the first ones.  Return: 0 or -EINVAL (a size that
+ * is not a page multiple, or fewer pages than sections).
+ */
+static int epc_sections(const struct epcgfs_options *o,
+			struct epcg_epc_section_spec *secs)
+{
+	uint64_t size = o->capacity[EPCG_MISC_RES_SGX_EPC];
+	uint64_t pages = size / EPCG_PAGE_SIZE;
+	unsigned n = o->nr_sections;
+
+	if (!n || n > EPCG_EPC_MAX_SECTIONS || size % EPCG_PAGE_SIZE ||
+	    pages < n)
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++) {
+		secs[i].size = (pages / n + (i < pages % n)) * EPCG_PAGE_SIZE;
+		secs[i].node = (int)i;
+	}
+	return 0;
+}
+
+/*
+ * Build the software EPC: a live execution context, the machine with its
+ * sections and policy (it sets the sgx_epc capacity), then the other
+ * resources' capacities.  Runs in the detached daemon: it starts threads.
  */
 static int setup_epc(struct epcgfs *fs)
 {
-	for (int r = 0; r < EPCG_MISC_RES_NR; r++) {
-		int err;
+	struct epcg_epc_section_spec secs[EPCG_EPC_MAX_SECTIONS];
+	struct epcg_sgx_config cfg = { .secs = secs };
+	int err, policy;
 
-		if (!fs->opts->capacity[r])
+	err = epc_sections(fs->opts, secs);
+	if (err)
+		return err;
+	cfg.nr_secs = fs->opts->nr_sections;
+	policy = epcg_sgx_policy_lookup(fs->opts->policy);
+	if (policy < 0)
+		return policy;
+	cfg.policy = (enum epcg_sgx_policy)policy;
+	err = epcg_exec_live_create(0, &fs->ex);
+	if (err)
+		return err;
+	err = epcg_sgx_create(fs->misc, fs->ex, &cfg, &fs->sgx);
+	if (err)
+		return err;
+	for (int r = 0; r < EPCG_MISC_RES_NR; r++) {
+		if (r == EPCG_MISC_RES_SGX_EPC || !fs->opts->capacity[r])
 			continue;
 		err = epcg_misc_set_capacity(fs->misc, r,
 					     fs->opts->capacity[r]);
@@ -65,19 +128,27 @@ static int setup_epc(struct epcgfs *fs)
 static int fs_setup(struct epcgfs *fs, const struct epcgfs_options *o)
 {
 	struct epcg_cgroup_cred owner = { geteuid(), getegid(), 0 };
+	struct epcg_epc_section_spec secs[EPCG_EPC_MAX_SECTIONS];
 	int err;
 
 	fs->opts = o;
 	clock_gettime(CLOCK_REALTIME, &fs->start);
 	pthread_mutex_init(&fs->poll_lock, NULL);
 	fs->opens.next = fs->opens.prev = &fs->opens;
+	fs->log = stderr;
+	/* Check what the child will build, while errors reach the user. */
+	if (epc_sections(o, secs) || epcg_sgx_policy_lookup(o->policy) < 0)
+		return -EINVAL;
+	if (o->log) {
+		fs->log = fopen(o->log, "ae");
+		if (!fs->log)
+			return -errno;
+		setvbuf(fs->log, NULL, _IOLBF, 0);
+	}
 	fs->mountpoint = realpath(o->mountpoint, NULL);
 	if (!fs->mountpoint)
 		return -errno;
 	err = epcg_misc_create(&fs->misc);
-	if (err)
-		return err;
-	err = setup_epc(fs);
 	if (err)
 		return err;
 	err = epcg_cgroup_tree_create(fs->misc, &live_ops, fs, &owner,
@@ -89,13 +160,21 @@ static int fs_setup(struct epcgfs *fs, const struct epcgfs_options *o)
 
 static void fs_teardown(struct epcgfs *fs)
 {
+	/* Clients first: their enclaves hold EPC pages and cgroups. */
 	epcgfs_ctl_destroy(fs->ctl);
 	epcgfs_watch_destroy(fs->watch);
 	fs->watch = NULL;
 	epcg_cgroup_tree_destroy(fs->tree);
+	/* Reclaim work may still hold a cgroup reference: let it finish. */
+	if (fs->ex)
+		epcg_exec_flush(fs->ex);
+	epcg_sgx_destroy(fs->sgx);
+	epcg_exec_destroy(fs->ex);
 	epcg_misc_destroy(fs->misc);
 	pthread_mutex_destroy(&fs->poll_lock);
 	free(fs->mountpoint);
+	if (fs->log && fs->log != stderr)
+		fclose(fs->log);
 }
 
 static struct fuse *fs_mount(struct epcgfs *fs)
@@ -118,11 +197,68 @@ static struct fuse *fs_mount(struct epcgfs *fs)
 	return f;
 }
 
+/*
+ * Detach from the terminal: fork, and let the parent wait for one status
+ * byte from the child (0: serving) to exit with.  Returns in the child
+ * with the pipe's write end in *@ready (or -1 in the foreground).
+ */
+static int daemon_fork(bool foreground, int *ready)
+{
+	int pfd[2], st;
+	char c = 1;
+	pid_t pid;
+
+	*ready = -1;
+	if (foreground)
+		return 0;
+	if (pipe2(pfd, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(pfd[1]);
+		if (read(pfd[0], &c, 1) != 1)
+			c = 1; /* the child died before it could say */
+		if (c)
+			waitpid(pid, &st, 0);
+		_exit(c ? 1 : 0);
+	}
+	close(pfd[0]);
+	*ready = pfd[1];
+	if (setsid() < 0 || chdir("/"))
+		return -errno;
+	return 0;
+}
+
+/* Tell the waiting parent how start-up went; detach stdio on success. */
+static void daemon_ready(int ready, bool ok)
+{
+	char c = ok ? 0 : 1;
+	int null;
+
+	if (ready < 0)
+		return;
+	if (ok) {
+		null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+			close(null);
+		}
+	}
+	if (write(ready, &c, 1) != 1) {
+		/* The parent is gone: nobody to tell. */
+	}
+	close(ready);
+}
+
 int epcgfs_main(const struct epcgfs_options *o)
 {
 	struct epcgfs fs = { 0 };
 	struct fuse *f;
-	int err, rc = 1;
+	int err, ready = -1, rc = 1;
 
 	err = fs_setup(&fs, o);
 	if (err) {
@@ -146,11 +282,17 @@ int epcgfs_main(const struct epcgfs_options *o)
 		goto out;
 	}
 	if (fuse_set_signal_handlers(fuse_get_session(f)) ||
-	    fuse_daemonize(o->foreground)) {
+	    daemon_fork(o->foreground, &ready)) {
 		fprintf(stderr, "epcg: mount: cannot start the daemon\n");
 		goto out_unmount;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	err = setup_epc(&fs);
+	if (err) {
+		fprintf(stderr, "epcg: mount: software EPC: %s\n",
+			strerror(-err));
+		goto out_signals;
+	}
 	err = epcgfs_watch_start(fs.watch);
 	if (!err)
 		err = epcgfs_ctl_start(fs.ctl);
@@ -158,6 +300,8 @@ int epcgfs_main(const struct epcgfs_options *o)
 		fprintf(stderr, "epcg: mount: threads: %s\n", strerror(-err));
 		goto out_signals;
 	}
+	daemon_ready(ready, true);
+	ready = -1;
 	/* A signal that ended the loop is a clean exit (its number comes back). */
 	err = fuse_loop_mt(f, 0);
 	rc = err < 0 ? 1 : 0;
@@ -169,5 +313,6 @@ out_unmount:
 	fuse_destroy(f);
 out:
 	fs_teardown(&fs);
+	daemon_ready(ready, false);
 	return rc;
 }

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.." || exit 1
 
 # ---- T1, M3: files, modes, owners, sizes -----------------------------------
 check_eq "root lists the core and root misc files" \
-	"cgroup.controllers cgroup.procs cgroup.subtree_control misc.capacity misc.current misc.peak" \
+	"cgroup.controllers cgroup.procs cgroup.subtree_control epcg.stat misc.capacity misc.current misc.peak" \
 	"$(ls "$MNT" | tr '\n' ' ' | sed 's/ $//')"
 check_eq "file modes, owner and size 0" \
 	"444 0:0 0 644 0:0 0 644 0:0 0" \
@@ -149,6 +149,6 @@ fi
 
 rmdir "$MNT/a/b" "$MNT/a"
 check_eq "the tree is empty again" \
-	"cgroup.controllers cgroup.procs cgroup.subtree_control misc.capacity misc.current misc.peak" \
+	"cgroup.controllers cgroup.procs cgroup.subtree_control epcg.stat misc.capacity misc.current misc.peak" \
 	"$(ls "$MNT" | tr '\n' ' ' | sed 's/ $//')"
 finish
