@@ -5,7 +5,7 @@
  *
  *	epcg enclave [--size SIZE] [--tcs N] [--pattern uniform|zipf:S|scan]
  *		     [--accesses N] [--seconds S] [--threads N] [--seed N]
- *		     [--writes PCT] DIR
+ *		     [--writes PCT] [--touch BYTES] DIR
  *
  * It builds an enclave of SIZE bytes of pages (N TCS pages, then regular
  * pages), inits it, runs the access pattern from N threads (each its own
@@ -16,9 +16,16 @@
  *
  * Every page has checkable content: 512 words derived from the enclave
  * (its id), the page index and the page's version, which every write
- * bumps.  Each read is checked in full against the version we wrote
- * last, so a page that came back from eviction wrong, late or from
- * another enclave is caught.
+ * bumps (a write rewrites the whole page).  Every byte a read returns is
+ * checked against the version we wrote last, so a page that came back
+ * from eviction wrong, late or from another enclave is caught.  A read
+ * touches --touch bytes at an aligned place in its page (the whole page
+ * by default; 64 is a cache line), and the final pass reads every page
+ * whole.
+ *
+ * Accesses go in batches of up to EPCGFS_WIN_OPS_MAX through the
+ * connection's window: one round trip per batch, the data packed after
+ * the operation list (docs/interface.md).
  *
  * Failures: building that fails prints the errno name and the pages added
  * (ENOMEM at a limit with nothing reclaimable, SPEC E5) and exits 1; a
@@ -60,6 +67,7 @@ struct opts {
 	unsigned threads;
 	uint64_t seed;
 	unsigned writes; /* percent */
+	unsigned touch; /* bytes a read touches, a multiple of 8 */
 };
 
 /* The enclave as this process sees it. */
@@ -116,13 +124,16 @@ static void page_fill(const struct encl *e, void *dst, uint64_t page,
 		w[i] = v;
 }
 
+/* Check @nr words read from word @first of @page at @version. */
 static bool page_check(const struct encl *e, const void *src, uint64_t page,
-		       uint32_t version)
+		       uint32_t version, unsigned first, unsigned nr)
 {
 	const uint64_t *w = src;
-	uint64_t v = page_base(e, page, version), bad = 0;
+	uint64_t v = page_base(e, page, version) +
+		     first * 0x9e3779b97f4a7c15ull,
+		 bad = 0;
 
-	for (unsigned i = 0; i < WORDS; i++, v += 0x9e3779b97f4a7c15ull)
+	for (unsigned i = 0; i < nr; i++, v += 0x9e3779b97f4a7c15ull)
 		bad |= w[i] ^ v;
 	return !bad;
 }
@@ -210,37 +221,69 @@ static uint64_t pick(struct picker *pk)
 	return pk->first + k * pk->stride;
 }
 
-/* Send one batch of @nr operations; verify what it read. */
-static int run_batch(struct worker *w, unsigned nr, const uint64_t *pages,
-		     const uint32_t *expect)
+/*
+ * One batch being filled: the operations go to the window, and what a
+ * read must find is kept here.  Data is packed in the window in order.
+ */
+struct batch {
+	unsigned nr;
+	size_t pos; /* data bytes used */
+	uint64_t page[BATCH_MAX];
+	uint32_t version[BATCH_MAX]; /* a read's expected version */
+	size_t at[BATCH_MAX]; /* where its data is */
+};
+
+/* Add an access of @len bytes at byte @off of @page to @b. */
+static void batch_add(struct worker *w, struct batch *b, uint64_t page,
+		      unsigned off, unsigned len, bool write)
+{
+	struct encl *e = w->e;
+	unsigned i = b->nr++;
+
+	w->c.ops[i] = (struct epcgfs_op){ page * PAGE + off, len,
+					  write ? EPCGFS_OP_WRITE : 0 };
+	b->page[i] = page;
+	b->at[i] = b->pos;
+	if (write)
+		page_fill(e, w->c.data + b->pos, page, ++e->version[page]);
+	b->version[i] = e->version[page];
+	b->pos += len;
+}
+
+/* Send the batch; verify what it read.  Return: 0 or -errno (-EIO). */
+static int batch_run(struct worker *w, struct batch *b)
 {
 	struct encl *e = w->e;
 	char req[96];
 	uint64_t done;
 	int r;
 
-	snprintf(req, sizeof(req), "encl-access %" PRIu64 " %u", e->id, nr);
+	snprintf(req, sizeof(req), "encl-access %" PRIu64 " %u", e->id, b->nr);
 	r = epcgfs_client_call(&w->c, req, &done, 1);
 	if (r == -EFAULT)
 		die_sigbus(e->id);
 	if (r)
 		return r;
-	for (unsigned i = 0; i < nr; i++) {
-		if (w->c.ops[i].flags & EPCGFS_OP_WRITE)
+	for (unsigned i = 0; i < b->nr; i++) {
+		const struct epcgfs_op *op = &w->c.ops[i];
+
+		if (op->flags & EPCGFS_OP_WRITE)
 			continue;
-		if (!page_check(e, w->c.data + (size_t)i * PAGE, pages[i],
-				expect[i])) {
-			w->bad_page = pages[i];
+		if (!page_check(e, w->c.data + b->at[i], b->page[i],
+				b->version[i], (op->offset % PAGE) / 8,
+				op->len / 8)) {
+			w->bad_page = b->page[i];
 			return -EIO;
 		}
 	}
+	b->nr = 0;
+	b->pos = 0;
 	return 0;
 }
 
 static void *worker_main(void *arg)
 {
-	static _Thread_local uint64_t pages[BATCH_MAX];
-	static _Thread_local uint32_t expect[BATCH_MAX];
+	static _Thread_local struct batch b;
 	struct worker *w = arg;
 	struct encl *e = w->e;
 	const struct opts *o = e->o;
@@ -261,22 +304,20 @@ static void *worker_main(void *arg)
 		unsigned nr = left < BATCH_MAX ? (unsigned)left : BATCH_MAX;
 
 		for (unsigned i = 0; i < nr; i++) {
-			struct epcgfs_op *op = &w->c.ops[i];
 			uint64_t p = pick(&pk);
 
-			op->offset = p * PAGE;
-			op->len = PAGE;
-			op->flags = 0;
-			pages[i] = p;
 			if (epcg_rng_below(&pk.rng, 100) < o->writes) {
-				op->flags = EPCGFS_OP_WRITE;
-				page_fill(e, w->c.data + (size_t)i * PAGE, p,
-					  ++e->version[p]);
+				batch_add(w, &b, p, 0, PAGE, true);
 				w->writes++;
+			} else {
+				batch_add(w, &b, p,
+					  (unsigned)epcg_rng_below(
+						  &pk.rng, PAGE / o->touch) *
+						  o->touch,
+					  o->touch, false);
 			}
-			expect[i] = e->version[p];
 		}
-		w->err = run_batch(w, nr, pages, expect);
+		w->err = batch_run(w, &b);
 		if (w->err)
 			break;
 		w->accesses += nr;
@@ -287,8 +328,7 @@ static void *worker_main(void *arg)
 /* Read every page back and check it; thread 0's connection. */
 static int verify_all(struct worker *w, uint64_t *verified)
 {
-	static uint64_t pages[BATCH_MAX];
-	static uint32_t expect[BATCH_MAX];
+	static struct batch b;
 	struct encl *e = w->e;
 	int r;
 
@@ -298,13 +338,9 @@ static int verify_all(struct worker *w, uint64_t *verified)
 				      (unsigned)(e->pages - p) :
 				      BATCH_MAX;
 
-		for (unsigned i = 0; i < nr; i++) {
-			w->c.ops[i] =
-				(struct epcgfs_op){ (p + i) * PAGE, PAGE, 0 };
-			pages[i] = p + i;
-			expect[i] = e->version[p + i];
-		}
-		r = run_batch(w, nr, pages, expect);
+		for (unsigned i = 0; i < nr; i++)
+			batch_add(w, &b, p + i, 0, PAGE, false);
+		r = batch_run(w, &b);
 		if (r)
 			return r;
 		p += nr;
@@ -324,6 +360,7 @@ static const struct option enclave_options[] = {
 	{ "threads", required_argument, NULL, 't' },
 	{ "seed", required_argument, NULL, 'r' },
 	{ "writes", required_argument, NULL, 'w' },
+	{ "touch", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -334,7 +371,7 @@ static void enclave_usage(FILE *f)
 		"usage: epcg enclave [--size SIZE] [--tcs N]\n"
 		"                    [--pattern uniform|zipf:S|scan]\n"
 		"                    [--accesses N] [--seconds S] [--threads N]\n"
-		"                    [--seed N] [--writes PCT] DIR\n\n"
+		"                    [--seed N] [--writes PCT] [--touch BYTES] DIR\n\n"
 		"Builds an enclave on the software EPC of the tree mounted at\n"
 		"DIR, charged to this process's cgroup, runs an access pattern,\n"
 		"checks every page and prints a summary line.\n"
@@ -346,6 +383,9 @@ static void enclave_usage(FILE *f)
 		"  --threads N      threads, each with its share of the pages\n"
 		"  --seed N         for the pattern (default 1)\n"
 		"  --writes PCT     percent of accesses that write (default 25)\n"
+		"  --touch BYTES    bytes a read checks, 8 to 4096, a power of\n"
+		"                   two (default 4096: the page); writes rewrite\n"
+		"                   the page\n"
 		"Exit: 0 done; 1 failed (errno name on stderr); killed by SIGBUS\n"
 		"when a fault could not be served.\n");
 }
@@ -448,6 +488,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 					"not '%s'",
 					optarg);
 			o->writes = (unsigned)v;
+			break;
+		case 'o':
+			if (parse_uint(optarg, PAGE, &v) || v < 8 ||
+			    (v & (v - 1)))
+				return cli_usage_error(
+					"enclave: --touch must be a power of "
+					"two from 8 to 4096, not '%s'",
+					optarg);
+			o->touch = (unsigned)v;
 			break;
 		case 'h':
 			enclave_usage(stdout);
@@ -557,6 +606,7 @@ int cmd_enclave(int argc, char **argv)
 		.threads = 1,
 		.seed = 1,
 		.writes = 25,
+		.touch = PAGE,
 	};
 	struct encl e = { .o = &o };
 	uint64_t v[EPCGFS_REPLY_VALS], added, accesses = 0, writes = 0;

@@ -58,6 +58,9 @@ check_grep "three threads, a scan, all writes, for a time" \
 	'tcs=4 threads=3 .* verified=512 rc=0$' "$out"
 out=$(run x --size 2M --pattern uniform --writes 0 --seed 7 --accesses 3000)
 check_grep "reads only" 'accesses=3000 writes=0 .* rc=0$' "$out"
+out=$(run x --size 4M --touch 64 --writes 50 --accesses 20000)
+check_grep "cache-line reads among page writes, paging" \
+	'accesses=20000 .* faults=[1-9][0-9]* .* verified=1024 rc=0$' "$out"
 
 # ---- E5: ENOMEM with the pages added, SIGBUS ----------------------------------------
 # 16 pages allowed, 12 taken by a raw charge: the first VA page and the
@@ -104,7 +107,8 @@ check_cat "kernel files keep their format" "$MNT/x/misc.current" $'sgx_epc 0\n'
 
 # ---- usage errors -------------------------------------------------------------------
 for bad in "--threads 0" "--pattern zipf:0" "--pattern bogus" "--size 1000" \
-	"--tcs 1 --threads 2" "--writes 101" "--seconds -1" ""; do
+	"--tcs 1 --threads 2" "--writes 101" "--seconds -1" "--touch 48" \
+	"--touch 4" "--touch 8192" ""; do
 	# shellcheck disable=SC2086 # the options are words
 	check_fails "usage error exits 2: '$bad'" 2 "$EPCG" enclave $bad
 done
