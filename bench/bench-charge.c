@@ -25,9 +25,11 @@
 #include <epcg/epc.h>
 #include <epcg/exec.h>
 #include <epcg/misc.h>
+#include <epcg/sgx.h>
 
 #include "harness.h"
 #include "misc/misc-internal.h"
+#include "sgx/sgx-internal.h"
 
 #define RES EPCG_MISC_RES_SGX_EPC
 #define PG EPCG_PAGE_SIZE
@@ -43,11 +45,11 @@
  * and its bare-counter twin.  Thread t charges leaf[t].
  */
 struct chain {
-	unsigned levels;			/* d + 1 */
-	struct epcg_misc_cg *cg[MAX_DEPTH];	/* c1 .. c(d-1) */
+	unsigned levels; /* d + 1 */
+	struct epcg_misc_cg *cg[MAX_DEPTH]; /* c1 .. c(d-1) */
 	struct epcg_misc_cg *leaf[2];
-	void *obj[MAX_DEPTH + 2];		/* baseline objects */
-	epcg_atomic(uint64_t) *ctr[2][MAX_DEPTH + 1]; /* leaf to root */
+	void *obj[MAX_DEPTH + 2]; /* baseline objects */
+	epcg_atomic(uint64_t) * ctr[2][MAX_DEPTH + 1]; /* leaf to root */
 };
 
 static void die(const char *what, int err)
@@ -56,7 +58,7 @@ static void die(const char *what, int err)
 	exit(1);
 }
 
-static epcg_atomic(uint64_t) *new_counter(struct chain *ch, unsigned i)
+static epcg_atomic(uint64_t) * new_counter(struct chain *ch, unsigned i)
 {
 	char *o = aligned_alloc(_Alignof(struct epcg_misc_cg), CG_SIZE);
 
@@ -70,7 +72,7 @@ static epcg_atomic(uint64_t) *new_counter(struct chain *ch, unsigned i)
 static void chain_init(struct chain *ch, struct epcg_misc *m, unsigned depth)
 {
 	struct epcg_misc_cg *parent = epcg_misc_root(m);
-	epcg_atomic(uint64_t) *shared[MAX_DEPTH];
+	epcg_atomic(uint64_t) * shared[MAX_DEPTH];
 	char name[16];
 	int r;
 
@@ -137,6 +139,7 @@ static void run_bare(void *arg, unsigned thread, uint64_t iters)
 
 struct alloc_state {
 	struct epcg_epc *epc;
+	struct epcg_sgx *sgx;
 };
 
 static void run_alloc(void *arg, unsigned thread, uint64_t iters)
@@ -154,6 +157,21 @@ static void run_alloc(void *arg, unsigned thread, uint64_t iters)
 	}
 }
 
+static void run_sgx_alloc(void *arg, unsigned thread, uint64_t iters)
+{
+	struct alloc_state *s = arg;
+	struct epcg_epc_page *page;
+
+	for (uint64_t i = 0; i < iters; i++) {
+		int r = epcg__sgx_alloc_page(s->sgx, NULL, EPCG_EPC_NO_RECLAIM,
+					     &page);
+
+		if (r)
+			die("sgx alloc_page", r);
+		epcg__sgx_free_page(s->sgx, page);
+	}
+}
+
 static void bench_depth(struct epcg_misc *m, unsigned depth)
 {
 	char tname[64], bname[64];
@@ -165,57 +183,90 @@ static void bench_depth(struct epcg_misc *m, unsigned depth)
 		snprintf(tname, sizeof(tname),
 			 "charge+uncharge depth %u, %u thread%s", depth,
 			 threads, threads > 1 ? "s" : "");
-		snprintf(bname, sizeof(bname), "atomic add+sub x%u",
-			 ch.levels);
-		t = (struct bench_case){ tname, run_charge, &ch, threads, 0 };
-		b = (struct bench_case){ bname, run_bare, &ch, threads, 0 };
-		bench_pair(&t, &b, ITERS);
+		snprintf(bname, sizeof(bname), "atomic add+sub x%u", ch.levels);
+		if (!bench_want(tname))
+			continue;
+		t = (struct bench_case){ .name = tname,
+					 .run = run_charge,
+					 .arg = &ch,
+					 .nr_threads = threads };
+		b = (struct bench_case){ .name = bname,
+					 .run = run_bare,
+					 .arg = &ch,
+					 .nr_threads = threads };
+		bench_pair(&t, &b, bench_iters(ITERS));
 		bench_report(&t, &b);
+		if (depth == 4)
+			bench_verdict(1, tname, bench_ratio(&t, &b),
+				      threads == 1 ? BENCH_AT_MOST :
+						     BENCH_REPORT,
+				      1.5);
 	}
 	chain_finish(&ch);
 }
 
-static void bench_alloc(struct epcg_misc *m, struct epcg_exec *ex)
+/*
+ * Alloc+free of one page by a task in a depth-4 cgroup against the depth-4
+ * charge+uncharge (charging the same cgroup), through the bare allocator
+ * (epc.c) or through the SGX machine (alloc.c: the E3/E4 charge loop and
+ * the ksgxd check on top).  A 64-page EPC, so ksgxd is never due.
+ */
+static void bench_alloc(const char *name, int machine)
 {
 	struct epcg_epc_section_spec sec = { 64 * PG, 0 };
-	struct alloc_state s;
+	struct epcg_sgx_config cfg = { &sec, 1, EPCG_SGX_POLICY_V17 };
+	struct alloc_state s = { NULL, NULL };
+	struct epcg_exec *ex = NULL;
+	struct epcg_misc *m = NULL;
 	struct bench_case t, b;
 	struct epcg_task task;
 	struct chain ch;
 	int r;
 
-	r = epcg_epc_create(m, ex, &sec, 1, &s.epc);
+	if (!bench_want(name))
+		return;
+	r = epcg_exec_live_create(1, &ex);
+	if (!r)
+		r = epcg_misc_create(&m);
+	if (!r)
+		r = machine ? epcg_sgx_create(m, ex, &cfg, &s.sgx) :
+			      epcg_epc_create(m, ex, &sec, 1, &s.epc);
 	if (r)
-		die("epc_create", r);
+		die("setup", r);
 	chain_init(&ch, m, 4);
 	epcg_task_init(&task, 1, 0);
 	epcg_misc_task_attach(&task, ch.leaf[0]);
 	epcg_task_set_current(&task);
 
-	t = (struct bench_case){ "alloc+free EPC page depth 4", run_alloc, &s,
-				 1, 0 };
-	b = (struct bench_case){ "charge+uncharge depth 4", run_charge, &ch, 1,
-				 0 };
-	bench_pair(&t, &b, ITERS);
+	t = (struct bench_case){ .name = name,
+				 .run = machine ? run_sgx_alloc : run_alloc,
+				 .arg = &s,
+				 .nr_threads = 1 };
+	b = (struct bench_case){ .name = "charge+uncharge depth 4",
+				 .run = run_charge,
+				 .arg = &ch,
+				 .nr_threads = 1 };
+	bench_pair(&t, &b, bench_iters(ITERS));
 	bench_report(&t, &b);
+	bench_verdict(2, name, bench_ratio(&t, &b), BENCH_AT_MOST, 2.0);
 
 	epcg_task_set_current(NULL);
 	epcg_misc_task_attach(&task, NULL);
 	chain_finish(&ch);
+	epcg_sgx_destroy(s.sgx);
 	epcg_epc_destroy(s.epc);
+	epcg_misc_destroy(m);
+	epcg_exec_destroy(ex);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static const unsigned depths[] = { 1, 2, 4, 8 };
 	struct epcg_misc *m;
-	struct epcg_exec *ex;
 	int r;
 
-	bench_banner("bench-charge");
-	r = epcg_exec_live_create(1, &ex);
-	if (!r)
-		r = epcg_misc_create(&m);
+	bench_init(argc, argv, "bench-charge");
+	r = epcg_misc_create(&m);
 	if (r)
 		die("setup", r);
 
@@ -226,10 +277,9 @@ int main(void)
 	for (unsigned i = 0; i < sizeof(depths) / sizeof(depths[0]); i++)
 		bench_depth(m, depths[i]);
 	epcg_misc_set_capacity(m, RES, 0);
-
-	bench_alloc(m, ex);
-
 	epcg_misc_destroy(m);
-	epcg_exec_destroy(ex);
+
+	bench_alloc("alloc+free EPC page depth 4, allocator", 0);
+	bench_alloc("alloc+free EPC page depth 4, SGX machine", 1);
 	return 0;
 }

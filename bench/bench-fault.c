@@ -145,21 +145,29 @@ static void teardown(struct fault_bench *b)
 	epcg_exec_destroy(b->ex);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct fault_bench *b = aligned_alloc(64, sizeof(*b));
-	struct bench_case target = { "fault round trip (evict + reload)",
-				     round_trip, b, 1, 0 };
-	struct bench_case base = { "AES-GCM seal+open, 4 KiB + 128 B AAD",
-				   seal_open, b, 1, 0 };
+	struct bench_case target = { .name = "fault round trip (evict + reload)",
+				     .run = round_trip,
+				     .arg = b,
+				     .nr_threads = 1 };
+	struct bench_case base = {
+		.name = "AES-GCM seal+open, 4 KiB + 128 B AAD",
+		.run = seal_open,
+		.arg = b,
+		.nr_threads = 1
+	};
 
 	if (!b)
 		die("malloc", -1);
 	memset(b, 0, sizeof(*b));
-	bench_banner("bench-fault");
+	bench_init(argc, argv, "bench-fault");
 	setup(b);
-	bench_pair(&target, &base, ITERS);
+	bench_pair(&target, &base, bench_iters(ITERS));
 	bench_report(&target, &base);
+	bench_verdict(3, "fault round trip / raw seal+open",
+		      bench_ratio(&target, &base), BENCH_REPORT, 0);
 	teardown(b);
 	free(b);
 	return 0;

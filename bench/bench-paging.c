@@ -88,7 +88,7 @@ static void worker_init(struct bench *b, struct worker *w, unsigned t)
 	struct epcg_sgx_secinfo si = { .flags = EPCG_SGX_SECINFO_PT(
 					       EPCG_SGX_PT_SECS) };
 	struct epcg_sgx_pageinfo pi = { .srcpge = src, .secinfo = &si };
-	struct epcg_secs *s;
+	struct epcg_secs *s = NULL;
 	int ret;
 
 	w->m = b->m;

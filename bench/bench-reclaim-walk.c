@@ -181,24 +181,32 @@ static void run_round(void *arg, unsigned thread, uint64_t iters)
 			die("round", -1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct machine small, flat, deep;
-	struct bench_case b = { "round, 10 cgroups all busy", run_round, &small,
-				1, 0 };
-	struct bench_case t1 = { "round, 10 busy of 10000, flat", run_round,
-				 &flat, 1, 0 };
-	struct bench_case t2 = { "round, 10 busy of 9620, depth 3", run_round,
-				 &deep, 1, 0 };
+	struct bench_case b = { .name = "round, 10 cgroups all busy",
+				.run = run_round,
+				.arg = &small,
+				.nr_threads = 1 };
+	struct bench_case t1 = { .name = "round, 10 busy of 10000, flat",
+				 .run = run_round,
+				 .arg = &flat,
+				 .nr_threads = 1 };
+	struct bench_case t2 = { .name = "round, 10 busy of 9620, depth 3",
+				 .run = run_round,
+				 .arg = &deep,
+				 .nr_threads = 1 };
 
-	bench_banner("bench-reclaim-walk");
+	bench_init(argc, argv, "bench-reclaim-walk");
 	machine_init(&small, NR_BUSY, 0);
 	machine_init(&flat, 10000, 0);
 	machine_init(&deep, 9620, 1);
-	bench_pair(&t1, &b, ROUNDS);
+	bench_pair(&t1, &b, bench_iters(ROUNDS));
 	bench_report(&t1, &b);
-	bench_pair(&t2, &b, ROUNDS);
+	bench_verdict(5, t1.name, bench_ratio(&t1, &b), BENCH_AT_MOST, 2.0);
+	bench_pair(&t2, &b, bench_iters(ROUNDS));
 	bench_report(&t2, &b);
+	bench_verdict(5, t2.name, bench_ratio(&t2, &b), BENCH_AT_MOST, 2.0);
 	machine_finish(&deep);
 	machine_finish(&flat);
 	machine_finish(&small);

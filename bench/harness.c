@@ -4,10 +4,17 @@
  */
 #include "harness.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+#include <pthread.h>
+#include <unistd.h>
+
+/* The -f filter and the -s scale (bench_init). */
+static const char *filter;
+static double scale = 1.0;
 
 uint64_t bench_now_ns(void)
 {
@@ -84,11 +91,65 @@ static double median(double *v, unsigned n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* Operations of @c that take about BENCH_CHUNK_NS, from a trial. */
+static uint64_t chunk_size(const struct bench_case *c, uint64_t iters)
+{
+	uint64_t n = iters / 100 ? iters / 100 : 1;
+	double ns;
+
+	if (scale != 1.0) /* -s: a repeatable count, see bench_init() */
+		return iters / 20 ? iters / 20 : 1;
+	ns = run_once(c, n);
+	if (ns <= 0)
+		return n;
+	n = (uint64_t)(BENCH_CHUNK_NS / ns);
+	return n ? n : 1;
+}
+
+/*
+ * One thread each: alternate chunks of about BENCH_CHUNK_NS, target and
+ * baseline, the side going first swapping every time.  A chunk is short,
+ * so the two chunks of a pair see the machine in the same state (a busy
+ * sibling CPU, a neighbour's cache traffic, frequency), and a chunk the
+ * scheduler preempted is an outlier.  The ratio is the median over the
+ * pairs of target / baseline; each side's ns_per_op is its median chunk.
+ * Return: that ratio.
+ */
+static double pair_chunked(struct bench_case *target,
+			   struct bench_case *baseline, uint64_t iters)
+{
+	static double t[BENCH_CHUNKS], b[BENCH_CHUNKS], r[BENCH_CHUNKS];
+	uint64_t tn = chunk_size(target, iters);
+	uint64_t bn = chunk_size(baseline, iters);
+
+	for (unsigned i = 0; i < 5; i++) {
+		run_once(target, tn);
+		run_once(baseline, bn);
+	}
+	for (unsigned i = 0; i < BENCH_CHUNKS; i++) {
+		if (i % 2) {
+			b[i] = run_once(baseline, bn);
+			t[i] = run_once(target, tn);
+		} else {
+			t[i] = run_once(target, tn);
+			b[i] = run_once(baseline, bn);
+		}
+		r[i] = t[i] / b[i];
+	}
+	target->ns_per_op = median(t, BENCH_CHUNKS);
+	baseline->ns_per_op = median(b, BENCH_CHUNKS);
+	return median(r, BENCH_CHUNKS);
+}
+
 void bench_pair(struct bench_case *target, struct bench_case *baseline,
 		uint64_t iters)
 {
 	double t[BENCH_RUNS], b[BENCH_RUNS];
 
+	if (target->nr_threads <= 1 && baseline->nr_threads <= 1) {
+		target->ratio = pair_chunked(target, baseline, iters);
+		return;
+	}
 	run_once(target, iters / 4 + 1);
 	run_once(baseline, iters / 4 + 1);
 	for (unsigned i = 0; i < BENCH_RUNS; i++) {
@@ -97,18 +158,29 @@ void bench_pair(struct bench_case *target, struct bench_case *baseline,
 	}
 	target->ns_per_op = median(t, BENCH_RUNS);
 	baseline->ns_per_op = median(b, BENCH_RUNS);
+	target->ratio = target->ns_per_op / baseline->ns_per_op;
+}
+
+double bench_ratio(const struct bench_case *target,
+		   const struct bench_case *baseline)
+{
+	return target->ratio > 0 ? target->ratio :
+				   target->ns_per_op / baseline->ns_per_op;
 }
 
 void bench_report(const struct bench_case *target,
 		  const struct bench_case *baseline)
 {
+	double ratio = bench_ratio(target, baseline);
+
 	printf("%s: %.1f ns/op, ratio %.2f vs baseline %s (%.1f ns/op)\n",
-	       target->name, target->ns_per_op,
-	       target->ns_per_op / baseline->ns_per_op, baseline->name,
+	       target->name, target->ns_per_op, ratio, baseline->name,
 	       baseline->ns_per_op);
+	fflush(stdout);
 }
 
-void bench_banner(const char *prog)
+/* The banner, with @args (the options given) in the reproduce line. */
+static void banner(const char *prog, const char *args)
 {
 #ifdef NDEBUG
 	const char *asserts = "off";
@@ -120,8 +192,85 @@ void bench_banner(const char *prog)
 #else
 	const char *opt = "NOT optimized";
 #endif
-	printf("# %s: median of %d interleaved runs; %s, assertions %s\n",
-	       prog, BENCH_RUNS, opt, asserts);
+	printf("# %s: %s, assertions %s; one thread: median of %d "
+	       "interleaved chunks, more: median of %d interleaved runs\n",
+	       prog, opt, asserts, BENCH_CHUNKS, BENCH_RUNS);
 	printf("# reproduce: meson setup build-release --buildtype=release && "
-	       "ninja -C build-release && build-release/bench/%s\n", prog);
+	       "ninja -C build-release && build-release/bench/%s%s\n",
+	       prog, args);
+}
+
+void bench_banner(const char *prog)
+{
+	banner(prog, "");
+}
+
+static void usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [-f TEXT] [-s SCALE]\n"
+		"  -f TEXT   run only the cases whose name contains TEXT\n"
+		"  -s SCALE  multiply the iteration counts (e.g. 0.01 under "
+		"callgrind)\n",
+		prog);
+	exit(2);
+}
+
+void bench_init(int argc, char **argv, const char *prog)
+{
+	char args[256] = "";
+	char *end;
+	int c;
+
+	while ((c = getopt(argc, argv, "f:s:h")) != -1) {
+		switch (c) {
+		case 'f':
+			filter = optarg;
+			break;
+		case 's':
+			scale = strtod(optarg, &end);
+			if (*end || !(scale > 0))
+				usage(prog);
+			break;
+		default:
+			usage(prog);
+		}
+	}
+	if (optind != argc)
+		usage(prog);
+	if (filter)
+		snprintf(args, sizeof(args), " -f '%s'", filter);
+	if (scale != 1.0)
+		snprintf(args + strlen(args), sizeof(args) - strlen(args),
+			 " -s %g", scale);
+	banner(prog, args);
+}
+
+bool bench_want(const char *name)
+{
+	return !filter || strstr(name, filter);
+}
+
+uint64_t bench_iters(uint64_t iters)
+{
+	double n = (double)iters * scale;
+
+	return n < 1 ? 1 : (uint64_t)n;
+}
+
+bool bench_verdict(unsigned id, const char *what, double value,
+		   enum bench_cmp cmp, double limit)
+{
+	static const char *const op[BENCH_CMP_NR] = { "<=", ">=", "" };
+	bool met = cmp == BENCH_AT_MOST	 ? value <= limit :
+		   cmp == BENCH_AT_LEAST ? value >= limit :
+					   true;
+
+	if (cmp == BENCH_REPORT || (unsigned)cmp >= BENCH_CMP_NR)
+		printf("[target %u] %s: %.2f (reported)\n", id, what, value);
+	else
+		printf("[target %u] %s: %.2f (must be %s %.2f): %s\n", id, what,
+		       value, op[cmp], limit, met ? "met" : "MISSED");
+	fflush(stdout);
+	return met;
 }

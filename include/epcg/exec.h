@@ -61,6 +61,9 @@ struct epcg_work {
  * @cg_lock: a tiny spinlock guarding @cg, owned by the misc controller.
  * @cg: the task's misc cgroup, a counted reference, or NULL for the root.
  *	Read and changed only through epcg_misc_task_*().
+ * @cg_refs: further references on @cg the task holds in reserve, handed
+ *	out to the pages it allocates; guarded by @cg_lock, owned by the
+ *	misc controller.
  * @priv: owner's data (front ends).
  */
 struct epcg_task {
@@ -69,6 +72,7 @@ struct epcg_task {
 	_Atomic int sigpending;
 	_Atomic int cg_lock;
 	struct epcg_misc_cg *cg;
+	long cg_refs;
 	void *priv;
 };
 

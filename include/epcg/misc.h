@@ -284,8 +284,9 @@ struct epcg_misc_cg *epcg_misc_cg_next_pre(struct epcg_misc_cg *pos,
  * @task: the task.
  * @cg: a cgroup of a live controller, or NULL for the root.
  *
- * Takes a reference on @cg and drops the old one.  Charges already made
- * stay with the cgroup they were made to (T3, M7).
+ * Takes a reference on @cg and drops the old one, with the references
+ * the task kept in reserve for its pages (see epcg_misc_task_get_cg()).
+ * Charges already made stay with the cgroup they were made to (T3, M7).
  *
  * Context: any thread.
  */
@@ -295,6 +296,10 @@ void epcg_misc_task_attach(struct epcg_task *task, struct epcg_misc_cg *cg);
  * epcg_misc_task_get_cg() - a reference to the cgroup @task charges.
  * @m: the controller (supplies the root).
  * @task: the task, or NULL (internal work): the root.
+ *
+ * The reference comes from a reserve the task refills a few dozen at a
+ * time, so most calls do no atomic operation on the cgroup; it is a full
+ * reference all the same, to be dropped with epcg_misc_cg_put().
  *
  * Context: any thread.
  * Return: the cgroup with a reference the caller must put.

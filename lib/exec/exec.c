@@ -24,6 +24,7 @@ void epcg_task_init(struct epcg_task *task, int pid, int node)
 	epcg_atomic_init(&task->sigpending, 0);
 	epcg_atomic_init(&task->cg_lock, 0);
 	task->cg = NULL;
+	task->cg_refs = 0;
 	task->priv = NULL;
 }
 

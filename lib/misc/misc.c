@@ -483,15 +483,22 @@ static struct epcg_misc_cg *cg_release(struct epcg_misc_cg *cg)
 	return parent;
 }
 
-void epcg_misc_cg_put(struct epcg_misc_cg *cg)
+/* Drop @n references on @cg at once (n >= 1); the last frees it. */
+static void cg_put_many(struct epcg_misc_cg *cg, long n)
 {
 	/* Iterative: freeing a cgroup may drop its parent's last reference. */
-	while (cg && epcg_atomic_sub_return_acq_rel(&cg->refcount, 1) == 0) {
+	while (cg && epcg_atomic_sub_return_acq_rel(&cg->refcount, n) == 0) {
 		if (EPCG_WARN_ONCE(!cg->parent,
 				   "misc: root cgroup refcount dropped to 0"))
 			return;
 		cg = cg_release(cg);
+		n = 1;
 	}
+}
+
+void epcg_misc_cg_put(struct epcg_misc_cg *cg)
+{
+	cg_put_many(cg, 1);
 }
 
 struct epcg_misc_cg *epcg_misc_cg_parent(const struct epcg_misc_cg *cg)
@@ -610,7 +617,21 @@ struct epcg_misc_cg *epcg_misc_cg_next_pre(struct epcg_misc_cg *pos,
  * task->cg_lock is a spinlock of one word: task->cg changes only on
  * migration and is read once per charge, so the critical sections are a
  * few instructions and a mutex per task would be overkill.
+ *
+ * Every page a task allocates holds a reference on the task's cgroup (E1),
+ * so taking that reference is on the allocation path.  A task therefore
+ * takes TASK_CG_REFS references at a time with one atomic add and keeps
+ * them in task->cg_refs, under the lock it takes anyway to read task->cg:
+ * the page's reference is real (it is counted in the cgroup's refcount,
+ * and the page drops it like any other when it is freed), only its
+ * atomic is shared with the next ones.  The reserve never outlives the
+ * task's own reference: both are given back together when the task
+ * leaves the cgroup, so a cgroup is freed exactly when it would be
+ * without the reserve.  The root is never freed and its task pointer is
+ * NULL, so charges to it take their reference one by one.
  */
+#define TASK_CG_REFS 64
+
 static void task_lock(struct epcg_task *task)
 {
 	while (epcg_atomic_xchg_acq_rel(&task->cg_lock, 1)) {
@@ -627,6 +648,7 @@ static void task_unlock(struct epcg_task *task)
 void epcg_misc_task_attach(struct epcg_task *task, struct epcg_misc_cg *cg)
 {
 	struct epcg_misc_cg *old;
+	long refs;
 
 	if (!task)
 		return;
@@ -634,10 +656,15 @@ void epcg_misc_task_attach(struct epcg_task *task, struct epcg_misc_cg *cg)
 		epcg_misc_cg_get(cg);
 	task_lock(task);
 	old = task->cg;
+	refs = task->cg_refs;
 	task->cg = cg;
+	task->cg_refs = 0;
 	task_unlock(task);
-	/* Outside the spinlock: the last put frees and takes the tree lock. */
-	epcg_misc_cg_put(old);
+	/*
+	 * Outside the spinlock: the last put frees and takes the tree lock.
+	 * The task's own reference and its reserve go together.
+	 */
+	cg_put_many(old, refs + 1);
 }
 
 struct epcg_misc_cg *epcg_misc_task_get_cg(struct epcg_misc *m,
@@ -648,9 +675,14 @@ struct epcg_misc_cg *epcg_misc_task_get_cg(struct epcg_misc *m,
 	if (task) {
 		task_lock(task);
 		cg = task->cg;
-		/* The task's own reference keeps cg alive while we get one. */
+		/* The task's own reference keeps cg alive while we get more. */
+		if (cg && !task->cg_refs) {
+			epcg_atomic_fetch_add_relaxed(&cg->refcount,
+						      TASK_CG_REFS);
+			task->cg_refs = TASK_CG_REFS;
+		}
 		if (cg)
-			epcg_misc_cg_get(cg);
+			task->cg_refs--;
 		task_unlock(task);
 	}
 	if (!cg) {

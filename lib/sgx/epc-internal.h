@@ -17,14 +17,17 @@
  *	epcg_epc_page.flags		atomic; FREE changes under the free-list
  *					lock, other bits by their owner
  *	epcg_epc_page.epc, .section	immutable after create
- *	epcg_epc_node.free, .nr_free	epcg_epc_node.lock
- *	epcg_epc.nr_free		atomic; changed under a node lock, read
- *					as a relaxed snapshot
+ *	epcg_epc_node.free		epcg_epc_node.lock
+ *	epcg_epc_node.nr_free		written under epcg_epc_node.lock (a
+ *					relaxed load and store, no atomic
+ *					add); read without it as a relaxed
+ *					snapshot
  *	epcg_epc.next_node		atomic, relaxed (a round-robin hint)
  *	everything else in epcg_epc	immutable after create
  *
  * Lock order: at most one node lock at a time; nothing else is taken
- * under it.
+ * under it.  A node lock is a spinlock: its critical sections are a list
+ * push or pop, and every allocation and free takes it once.
  */
 #ifndef EPCG_EPC_INTERNAL_H
 #define EPCG_EPC_INTERNAL_H
@@ -100,18 +103,19 @@ struct epcg_epc_section {
 
 /**
  * struct epcg_epc_node - the free frames of one NUMA node.
- * @lock: guards @free and @nr_free.
+ * @lock: guards @free and the writes of @nr_free.
  * @free: free frames; allocation pops the head, free pushes the tail.
- * @nr_free: frames on @free.
+ * @nr_free: frames on @free; atomic so that epcg_epc_nr_free() may read
+ *	it without the lock.
  * @nr_pages: frames of all the node's sections (immutable).
  *
  * Each node has its own cache line(s), so allocators on different nodes
  * do not share one.
  */
 struct epcg_epc_node {
-	struct epcg_mutex lock;
+	struct epcg_spinlock lock;
 	struct epcg_list free;
-	uint64_t nr_free;
+	epcg_atomic(uint64_t) nr_free;
 	uint64_t nr_pages;
 } epcg_cacheline_aligned;
 
@@ -125,9 +129,13 @@ struct epcg_epc_node {
  * @epc_nodes: those nodes, ascending (immutable).
  * @sections: the sections.
  * @nodes: free lists, indexed by node; a node without EPC has none.
- * @nr_free: free frames in all nodes; atomic.
  * @next_node: counts fallbacks; the next one starts at this number modulo
  *	the count of the other nodes with EPC.  Atomic, relaxed.
+ *
+ * There is no global count of free frames: epcg_epc_nr_free() adds up the
+ * nodes' counts (at most EPCG_EPC_MAX_NODES loads), which keeps a second
+ * atomic, on a line every allocator in the machine would share, off the
+ * allocation path.
  */
 struct epcg_epc {
 	struct epcg_misc *misc;
@@ -138,8 +146,7 @@ struct epcg_epc {
 	int epc_nodes[EPCG_EPC_MAX_NODES];
 	struct epcg_epc_section sections[EPCG_EPC_MAX_SECTIONS];
 	struct epcg_epc_node nodes[EPCG_EPC_MAX_NODES];
-	epcg_atomic(uint64_t) nr_free epcg_cacheline_aligned;
-	epcg_atomic(unsigned) next_node;
+	epcg_atomic(unsigned) next_node epcg_cacheline_aligned;
 };
 
 /* The section @page belongs to. */

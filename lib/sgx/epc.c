@@ -10,8 +10,7 @@
  *     sections[s]   base  --> | frame | frame | frame | ...  4 KiB each,
  *                                                             one mapping
  *                   pages --> | desc  | desc  | desc  | ...  48 bytes each
- *     nodes[n]      lock, free: desc <-> desc <-> desc ...   (cache line)
- *     nr_free       sum of every node's nr_free, atomic
+ *     nodes[n]      lock, nr_free, free: desc <-> desc ...   (cache line)
  *
  * A section is one anonymous mapping made with MAP_NORESERVE, so a large
  * EPC costs address space until frames are written.  Its frames are
@@ -29,13 +28,21 @@
  * head of a list and returned to the tail, so freed frames are reused
  * last.
  *
+ * The node lock is a spinlock, as the kernel's is: it is held for one
+ * list push or pop, and every allocation and every free takes it, so a
+ * mutex's second atomic (on unlock) and its bookkeeping would be a third
+ * of what the allocator adds to the charge (docs/benchmarks.md).  For the
+ * same reason there is no global free count to keep up to date:
+ * epcg_epc_nr_free() sums the nodes' counts, which only their lock
+ * holders write.
+ *
  * Invariants
  * ----------
  *
  *  - A frame is on its node's free list exactly when its FREE flag is set
  *    and its @cg is NULL.
- *  - A node's nr_free is the length of its list; the global nr_free is
- *    their sum whenever no allocation or free is in flight.
+ *  - A node's nr_free is the length of its list whenever its lock is
+ *    free; epcg_epc_nr_free() is their sum.
  *  - An allocated frame's @cg holds one reference on the cgroup, and one
  *    page (4096 bytes) of sgx_epc is charged to that cgroup and to every
  *    ancestor up to the root, until the frame is freed.  So the sum, over
@@ -136,7 +143,9 @@ static int section_init(struct epcg_epc *epc, unsigned idx,
 		epcg_atomic_init(&page->flags, EPCG_EPC_PAGE_FREE);
 		epcg_list_add_tail(&page->list, &node->free);
 	}
-	node->nr_free += sec->nr_pages;
+	epcg_atomic_store_relaxed(&node->nr_free,
+				  epcg_atomic_load_relaxed(&node->nr_free) +
+					  sec->nr_pages);
 	node->nr_pages += sec->nr_pages;
 	epc->nr_pages += sec->nr_pages;
 	epc->nr_sections = idx + 1;
@@ -155,8 +164,6 @@ static void epc_free(struct epcg_epc *epc)
 {
 	for (unsigned i = 0; i < epc->nr_sections; i++)
 		section_finish(&epc->sections[i]);
-	for (unsigned n = 0; n < EPCG_EPC_MAX_NODES; n++)
-		epcg_mutex_finish(&epc->nodes[n].lock);
 	free(epc);
 }
 
@@ -181,8 +188,9 @@ int epcg_epc_create(struct epcg_misc *m, struct epcg_exec *ex,
 	epc->misc = m;
 	epc->ex = ex;
 	for (unsigned n = 0; n < EPCG_EPC_MAX_NODES; n++) {
-		epcg_mutex_init(&epc->nodes[n].lock);
+		epcg_spinlock_init(&epc->nodes[n].lock);
 		epcg_list_init(&epc->nodes[n].free);
+		epcg_atomic_init(&epc->nodes[n].nr_free, 0);
 	}
 	for (unsigned i = 0; i < nr_secs; i++) {
 		r = section_init(epc, i, &secs[i]);
@@ -192,7 +200,6 @@ int epcg_epc_create(struct epcg_misc *m, struct epcg_exec *ex,
 	for (int n = 0; n < EPCG_EPC_MAX_NODES; n++)
 		if (epc->nodes[n].nr_pages)
 			epc->epc_nodes[epc->nr_epc_nodes++] = n;
-	epcg_atomic_init(&epc->nr_free, epc->nr_pages);
 	epcg_atomic_init(&epc->next_node, 0);
 
 	r = epcg_misc_set_capacity(m, EPCG_MISC_RES_SGX_EPC,
@@ -213,7 +220,7 @@ void epcg_epc_destroy(struct epcg_epc *epc)
 
 	if (!epc)
 		return;
-	leaked = epc->nr_pages - epcg_atomic_load_relaxed(&epc->nr_free);
+	leaked = epc->nr_pages - epcg_epc_nr_free(epc);
 	EPCG_WARN_ONCE(leaked,
 		       "EPC destroyed with %llu of %llu pages allocated",
 		       (unsigned long long)leaked,
@@ -227,16 +234,18 @@ static struct epcg_epc_page *take_from_node(struct epcg_epc *epc, int nid)
 	struct epcg_epc_node *node = &epc->nodes[nid];
 	struct epcg_epc_page *page = NULL;
 
-	epcg_mutex_lock(&node->lock);
+	epcg_spinlock_lock(&node->lock);
 	if (!epcg_list_empty(&node->free)) {
 		page = epcg_list_first_entry(&node->free, struct epcg_epc_page,
 					     list);
 		epcg_list_del_init(&page->list);
-		node->nr_free--;
-		epcg_atomic_fetch_sub_relaxed(&epc->nr_free, 1);
+		/* Only lock holders write it: no atomic add needed. */
+		epcg_atomic_store_relaxed(
+			&node->nr_free,
+			epcg_atomic_load_relaxed(&node->nr_free) - 1);
 		epcg_atomic_store_relaxed(&page->flags, 0);
 	}
-	epcg_mutex_unlock(&node->lock);
+	epcg_spinlock_unlock(&node->lock);
 	return page;
 }
 
@@ -273,12 +282,12 @@ void epcg__epc_return_frame(struct epcg_epc_page *page)
 	struct epcg_epc_node *node =
 		&epc->nodes[epcg__epc_page_section(page)->node];
 
-	epcg_mutex_lock(&node->lock);
+	epcg_spinlock_lock(&node->lock);
 	epcg_atomic_store_relaxed(&page->flags, EPCG_EPC_PAGE_FREE);
 	epcg_list_add_tail(&page->list, &node->free);
-	node->nr_free++;
-	epcg_atomic_fetch_add_relaxed(&epc->nr_free, 1);
-	epcg_mutex_unlock(&node->lock);
+	epcg_atomic_store_relaxed(&node->nr_free,
+				  epcg_atomic_load_relaxed(&node->nr_free) + 1);
+	epcg_spinlock_unlock(&node->lock);
 }
 
 /*
@@ -367,8 +376,13 @@ uint64_t epcg_epc_nr_pages(const struct epcg_epc *epc)
 
 uint64_t epcg_epc_nr_free(const struct epcg_epc *epc)
 {
-	return epcg_atomic_load_relaxed(
-		(epcg_atomic(uint64_t) *)&epc->nr_free);
+	struct epcg_epc *e = (struct epcg_epc *)epc; /* C11: atomics are rw */
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < e->nr_epc_nodes; i++)
+		n += epcg_atomic_load_relaxed(
+			&e->nodes[e->epc_nodes[i]].nr_free);
+	return n;
 }
 
 unsigned epcg_epc_nr_sections(const struct epcg_epc *epc)

@@ -202,7 +202,7 @@ static int check_free_lists(struct check *c)
 		struct epcg_epc_page *page;
 		uint64_t n = 0;
 
-		epcg_mutex_lock(&node->lock);
+		epcg_spinlock_lock(&node->lock);
 		epcg_list_for_each_entry(page, &node->free, list) {
 			uint64_t pfn = epcg_epc_page_pfn(page);
 			uint32_t flags = epcg_atomic_load_relaxed(&page->flags);
@@ -219,13 +219,14 @@ static int check_free_lists(struct check *c)
 			c->seen[pfn] |= SEEN_FREE;
 			n++;
 		}
-		if (!err && n != node->nr_free)
+		if (!err && n != epcg_atomic_load_relaxed(&node->nr_free))
 			err = violation(
 				c,
 				"node %d lists %llu free pages but counts %llu",
 				nid, (unsigned long long)n,
-				(unsigned long long)node->nr_free);
-		epcg_mutex_unlock(&node->lock);
+				(unsigned long long)epcg_atomic_load_relaxed(
+					&node->nr_free));
+		epcg_spinlock_unlock(&node->lock);
 		total += n;
 	}
 	if (!err && total != epcg_epc_nr_free(epc))

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <sched.h>
+
 static void check(int err, const char *what)
 {
 	if (err) {
@@ -114,4 +116,31 @@ void epcg_cond_signal(struct epcg_cond *cv)
 void epcg_cond_broadcast(struct epcg_cond *cv)
 {
 	check(pthread_cond_broadcast(&cv->c), "pthread_cond_broadcast");
+}
+
+/* Spins before the first yield: a few hundred nanoseconds of waiting. */
+#define SPINS_BEFORE_YIELD 128
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+void epcg__spinlock_wait(struct epcg_spinlock *sl)
+{
+	unsigned spins = 0;
+
+	/* Read-only while taken, so waiters do not bounce the line. */
+	while (epcg_atomic_load_relaxed(&sl->locked)) {
+		if (++spins < SPINS_BEFORE_YIELD) {
+			cpu_relax();
+		} else {
+			sched_yield();
+			spins = 0;
+		}
+	}
 }

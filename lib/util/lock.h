@@ -46,4 +46,43 @@ int epcg_cond_timedwait(struct epcg_cond *cv, struct epcg_mutex *mx,
 void epcg_cond_signal(struct epcg_cond *cv);
 void epcg_cond_broadcast(struct epcg_cond *cv);
 
+/*
+ * A spinlock, for critical sections of a few instructions on a hot path
+ * (an EPC free-list push or pop), where a mutex's atomic on unlock and its
+ * bookkeeping would cost as much as the work.  Taking it is one atomic
+ * exchange, releasing it one store.  A waiter spins on plain loads and,
+ * after a short while, yields the CPU, so a holder that the host
+ * scheduler preempted does not make every waiter burn its time slice.
+ * Nothing may sleep or take a mutex while holding one; it records no
+ * owner, so there is no held() to assert, only whether it is taken.
+ */
+struct epcg_spinlock {
+	epcg_atomic(int) locked; /* 1 while taken */
+};
+
+static inline void epcg_spinlock_init(struct epcg_spinlock *sl)
+{
+	epcg_atomic_init(&sl->locked, 0);
+}
+
+/* The contended part of epcg_spinlock_lock(): spin, then yield. */
+void epcg__spinlock_wait(struct epcg_spinlock *sl);
+
+static inline void epcg_spinlock_lock(struct epcg_spinlock *sl)
+{
+	while (epcg_atomic_xchg_acq_rel(&sl->locked, 1))
+		epcg__spinlock_wait(sl);
+}
+
+static inline void epcg_spinlock_unlock(struct epcg_spinlock *sl)
+{
+	epcg_atomic_store_release(&sl->locked, 0);
+}
+
+/* Whether somebody holds @sl (for assertions, a relaxed snapshot). */
+static inline bool epcg_spinlock_is_locked(struct epcg_spinlock *sl)
+{
+	return epcg_atomic_load_relaxed(&sl->locked);
+}
+
 #endif

@@ -1115,6 +1115,61 @@ TEST(e11_last_put_frees_dying_ancestors_too)
 	ASSERT_EQ(p.frees, 4);
 }
 
+/*
+ * A task hands its pages references from a reserve it refills many at a
+ * time (misc.c); whatever the reserve holds, a removed cgroup must be
+ * freed at the very put that drops the last reference a page or the task
+ * really holds: here once at the last page (the task left first), once
+ * at the task's leaving (the pages went first).  More pages than one
+ * refill, so the reserve is refilled on the way.
+ */
+TEST(e11_task_reference_reserve_frees_cgroup_at_last_real_put)
+{
+	enum { NR = 150 };
+	struct epcg_misc *m = setup(100 * PAGE);
+	struct probe p = { .res = EPC };
+	static struct epcg_misc_cg *refs[NR];
+	struct epcg_misc_cg *a, *b;
+	struct epcg_task task;
+
+	ASSERT_OK(epcg_misc_set_res_ops(m, EPC, &probe_ops, &p));
+	a = mkcg(epcg_misc_root(m), "a");
+	b = mkcg(epcg_misc_root(m), "b");
+	epcg_task_init(&task, 1, -1);
+
+	/* a: the task leaves before the last page goes. */
+	epcg_misc_task_attach(&task, a);
+	for (int i = 0; i < NR; i++) {
+		refs[i] = epcg_misc_task_get_cg(m, &task);
+		ASSERT_TRUE(refs[i] == a);
+	}
+	ASSERT_OK(epcg_misc_cg_remove(a));
+	for (int i = 0; i < NR - 1; i++)
+		epcg_misc_cg_put(refs[i]);
+	epcg_misc_task_attach(&task, b);
+	ASSERT_EQ(p.frees, 0);
+	epcg_misc_cg_put(refs[NR - 1]);
+	ASSERT_EQ(p.frees, 1);
+
+	/* b: the pages go before the task leaves. */
+	for (int i = 0; i < NR; i++)
+		refs[i] = epcg_misc_task_get_cg(m, &task);
+	ASSERT_OK(epcg_misc_cg_remove(b));
+	for (int i = 0; i < NR; i++)
+		epcg_misc_cg_put(refs[i]);
+	ASSERT_EQ(p.frees, 1);
+	epcg_misc_task_attach(&task, NULL);
+	ASSERT_EQ(p.frees, 2);
+
+	/* The root: no reserve, every reference counted one by one. */
+	refs[0] = epcg_misc_task_get_cg(m, &task);
+	ASSERT_TRUE(refs[0] == epcg_misc_root(m));
+	ASSERT_EQ(epcg_atomic_load_relaxed(&refs[0]->refcount), 2);
+	epcg_misc_cg_put(refs[0]);
+	epcg_misc_destroy(m);
+	ASSERT_EQ(p.frees, 3);
+}
+
 TEST(e11_free_runs_while_cgroup_is_still_in_tree_and_tryget_fails)
 {
 	struct epcg_misc *m = setup(100 * PAGE);
@@ -1777,6 +1832,7 @@ static const struct epcg_test tests[] = {
 	TEST_ENTRY(t4_remove_with_only_dying_children_succeeds),
 	TEST_ENTRY(e11_dying_cgroup_stays_counted_until_uncharged_then_freed),
 	TEST_ENTRY(e11_last_put_frees_dying_ancestors_too),
+	TEST_ENTRY(e11_task_reference_reserve_frees_cgroup_at_last_real_put),
 	TEST_ENTRY(
 		e11_free_runs_while_cgroup_is_still_in_tree_and_tryget_fails),
 	TEST_ENTRY(res_ops_alloc_runs_only_for_resources_with_capacity),
