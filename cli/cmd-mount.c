@@ -5,7 +5,8 @@
  * it by hand.
  *
  *	epcg mount [-f] [--epc SIZE] [--sections N] [--capacity NAME=VALUE]
- *		   [--policy v17|intent] [--test-hooks] [--log FILE] DIR
+ *		   [--policy v17|intent] [--test-hooks] [--log FILE]
+ *		   [--metrics ADDR:PORT] [--metrics-file PATH] DIR
  *	epcg umount DIR
  *	epcg misc charge|uncharge DIR/CGROUP NAME AMOUNT
  *	epcg misc capacity DIR NAME AMOUNT
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <epcg/metrics.h>
 #include <epcg/misc.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -40,6 +42,8 @@ static const struct option mount_options[] = {
 	{ "policy", required_argument, NULL, 'p' },
 	{ "test-hooks", no_argument, NULL, 't' },
 	{ "log", required_argument, NULL, 'l' },
+	{ "metrics", required_argument, NULL, 'm' },
+	{ "metrics-file", required_argument, NULL, 'M' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -49,7 +53,8 @@ static void mount_usage(FILE *f)
 	fprintf(f,
 		"usage: epcg mount [-f] [--epc SIZE] [--sections N]\n"
 		"                  [--capacity NAME=VALUE] [--policy v17|intent]\n"
-		"                  [--test-hooks] [--log FILE] DIR\n\n"
+		"                  [--test-hooks] [--log FILE]\n"
+		"                  [--metrics ADDR:PORT] [--metrics-file PATH] DIR\n\n"
 		"Serves a cgroup v2 tree with the misc controller at DIR, over a\n"
 		"software EPC that 'epcg enclave' clients build enclaves on.\n"
 		"  -f, --foreground  stay in the foreground\n"
@@ -58,7 +63,11 @@ static void mount_usage(FILE *f)
 		"  --capacity NAME=VALUE  capacity of another misc resource\n"
 		"  --policy P        reclaim policy: v17 (default) or intent\n"
 		"  --test-hooks      accept 'epcg misc charge|uncharge|capacity'\n"
-		"  --log FILE        append the daemon's log to FILE\n");
+		"  --log FILE        append the daemon's log to FILE\n"
+		"  --metrics ADDR:PORT   serve Prometheus metrics on a loopback\n"
+		"                    address (e.g. 127.0.0.1:9464)\n"
+		"  --metrics-file PATH   write them to PATH every 10 s (for\n"
+		"                    node_exporter's textfile collector)\n");
 }
 
 static int parse_capacity(const char *arg, struct epcgfs_options *o)
@@ -122,6 +131,25 @@ int cmd_mount(int argc, char **argv)
 			break;
 		case 'l':
 			o.log = optarg;
+			break;
+		case 'm': {
+			char addr[256];
+			uint16_t port;
+
+			if (epcg_metrics_listen_parse(optarg, addr,
+						      sizeof(addr), &port))
+				return cli_usage_error(
+					"mount: --metrics must be ADDR:PORT, "
+					"not '%s'",
+					optarg);
+			o.metrics = optarg;
+			break;
+		}
+		case 'M':
+			if (!*optarg)
+				return cli_usage_error(
+					"mount: --metrics-file needs a path");
+			o.metrics_file = optarg;
 			break;
 		case 'h':
 			mount_usage(stdout);

@@ -3,8 +3,8 @@
  * The daemon's state, shared by its parts: epcgfs.c (setup, main loop,
  * teardown), epcgfs-ops.c (FUSE operations), epcgfs-ctl.c (control
  * socket: connections, framing, test hooks), epcgfs-encl.c (the enclave
- * requests of client processes) and epcgfs-watch.c (process exit
- * watcher).
+ * requests of client processes), epcgfs-metrics.c (Prometheus endpoint
+ * and textfile) and epcgfs-watch.c (process exit watcher).
  *
  * Locks: the cgroup tree's own lock is taken inside every epcg_cgroup_*()
  * call.  poll_lock (open files waiting in poll) and the ctl and watch
@@ -35,6 +35,7 @@ struct epcgfs_watch;
 struct epcgfs_ctl;
 struct epcgfs_conn;
 struct epcgfs_session;
+struct epcgfs_metrics;
 
 /*
  * epcg.stat: the one file of the tree that is ours, not the kernel's
@@ -67,6 +68,8 @@ struct epcgfs {
 	struct epcg_cgroup_tree *tree;
 	struct epcgfs_watch *watch;
 	struct epcgfs_ctl *ctl;
+	struct epcgfs_metrics *metrics; /* --metrics, --metrics-file */
+	char *metrics_path; /* --metrics-file, made absolute */
 	FILE *log; /* --log FILE, else stderr; line-buffered */
 	struct timespec start; /* times shown by stat */
 	pthread_mutex_t poll_lock;
@@ -76,6 +79,10 @@ struct epcgfs {
 /* epcgfs.c */
 void epcgfs_log(struct epcgfs *fs, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* epcgfs-metrics.c: start what the options ask for (nothing: *@ret NULL). */
+int epcgfs_metrics_start(struct epcgfs *fs, struct epcgfs_metrics **ret);
+void epcgfs_metrics_stop(struct epcgfs_metrics *m);
 
 /* epcgfs-ops.c */
 extern const struct fuse_operations epcgfs_ops;

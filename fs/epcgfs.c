@@ -18,7 +18,9 @@
  * and the exit status of `epcg mount`.  SIGTERM, SIGINT and SIGHUP end
  * the loop, then the tree is unmounted; `epcg umount` (fusermount3 -u)
  * ends it the same way.  Teardown releases every client's enclaves
- * (their backing stores go with them) before the machine goes.
+ * (their backing stores go with them) before the machine goes.  Metrics
+ * (--metrics, --metrics-file) start with the machine and stop after the
+ * clients are gone.
  */
 #define FUSE_USE_VERSION 31
 
@@ -148,6 +150,19 @@ static int fs_setup(struct epcgfs *fs, const struct epcgfs_options *o)
 	fs->mountpoint = realpath(o->mountpoint, NULL);
 	if (!fs->mountpoint)
 		return -errno;
+	/* The daemon runs in "/": a relative path means the caller's. */
+	if (o->metrics_file) {
+		char cwd[PATH_MAX];
+
+		if (o->metrics_file[0] == '/')
+			fs->metrics_path = strdup(o->metrics_file);
+		else if (getcwd(cwd, sizeof(cwd)) &&
+			 asprintf(&fs->metrics_path, "%s/%s", cwd,
+				  o->metrics_file) < 0)
+			fs->metrics_path = NULL;
+		if (!fs->metrics_path)
+			return -ENOMEM;
+	}
 	err = epcg_misc_create(&fs->misc);
 	if (err)
 		return err;
@@ -162,6 +177,8 @@ static void fs_teardown(struct epcgfs *fs)
 {
 	/* Clients first: their enclaves hold EPC pages and cgroups. */
 	epcgfs_ctl_destroy(fs->ctl);
+	/* Its last file shows the state with every client gone. */
+	epcgfs_metrics_stop(fs->metrics);
 	epcgfs_watch_destroy(fs->watch);
 	fs->watch = NULL;
 	epcg_cgroup_tree_destroy(fs->tree);
@@ -173,6 +190,7 @@ static void fs_teardown(struct epcgfs *fs)
 	epcg_misc_destroy(fs->misc);
 	pthread_mutex_destroy(&fs->poll_lock);
 	free(fs->mountpoint);
+	free(fs->metrics_path);
 	if (fs->log && fs->log != stderr)
 		fclose(fs->log);
 }
@@ -291,6 +309,11 @@ int epcgfs_main(const struct epcgfs_options *o)
 	if (err) {
 		fprintf(stderr, "epcg: mount: software EPC: %s\n",
 			strerror(-err));
+		goto out_signals;
+	}
+	err = epcgfs_metrics_start(&fs, &fs.metrics);
+	if (err) {
+		fprintf(stderr, "epcg: mount: metrics: %s\n", strerror(-err));
 		goto out_signals;
 	}
 	err = epcgfs_watch_start(fs.watch);

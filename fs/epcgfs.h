@@ -26,6 +26,8 @@ struct epcgfs_options {
 	unsigned nr_sections; /* --sections: EPC sections, one NUMA node each */
 	const char *policy; /* "v17" or "intent" */
 	const char *log; /* --log FILE: the daemon's log, else stderr */
+	const char *metrics; /* --metrics ADDR:PORT: the scrape endpoint */
+	const char *metrics_file; /* --metrics-file PATH: textfile output */
 };
 
 /**
