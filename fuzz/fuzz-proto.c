@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Fuzz target: the control socket's frame decoder (fs/epcgfs-proto.c) on
- * an arbitrary byte stream, as a hostile or broken client would send it.
+ * Fuzz target: the control socket's frame decoders (fs/epcgfs-proto.c) on
+ * an arbitrary byte stream, as a hostile or broken peer would send it: the
+ * daemon's (epcgfs_frame_recv) and the client's, which also takes a
+ * passed descriptor (epcgfs_frame_recv_fd).
  *
  * The decoder reads from a socket, so the target pushes the input into one
  * end of a Unix stream socket pair, closes it, and decodes frames at the
@@ -52,7 +54,23 @@ static void push(int fd, const void *p, size_t len)
 	}
 }
 
-static void decode_stream(const uint8_t *data, size_t size, size_t bufsz)
+/* Which decoder: the daemon's, or the client's (which takes a passed fd). */
+enum decoder { DECODE_PLAIN, DECODE_FD, DECODE_NR };
+
+static int recv_with(enum decoder d, int fd, size_t bufsz, size_t *len)
+{
+	int passed = 0, r;
+
+	if (d == DECODE_PLAIN)
+		return epcgfs_frame_recv(fd, rbuf, bufsz, len);
+	r = epcgfs_frame_recv_fd(fd, rbuf, bufsz, len, &passed);
+	if (passed != -1)
+		abort(); /* no descriptor was sent */
+	return r;
+}
+
+static void decode_stream(const uint8_t *data, size_t size, size_t bufsz,
+			  enum decoder d)
 {
 	size_t pos = 0, len;
 	int sv[2], r;
@@ -83,7 +101,7 @@ static void decode_stream(const uint8_t *data, size_t size, size_t bufsz)
 		}
 		memset(rbuf, 0x5a, bufsz);
 		len = SIZE_MAX;
-		r = epcgfs_frame_recv(sv[1], rbuf, bufsz, &len);
+		r = recv_with(d, sv[1], bufsz, &len);
 		if (r != expect)
 			abort();
 		if (r)
@@ -126,7 +144,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 	if (size > STREAM_MAX)
 		size = STREAM_MAX;
-	decode_stream(data, size, bufsz);
+	for (int d = 0; d < DECODE_NR; d++)
+		decode_stream(data, size, bufsz, d);
 	round_trip(data, size);
 	return 0;
 }

@@ -108,6 +108,18 @@ static void leak_check(void)
 #endif
 }
 
+/*
+ * A whole-heap scan costs milliseconds and a loop has hundreds of rounds:
+ * scan every 32nd round and once at the end of each test.  Leaks add up,
+ * so a later scan still finds what an earlier round lost, with the stack
+ * that allocated it.
+ */
+static void leak_check_round(uint64_t n)
+{
+	if (n % 32 == 0)
+		leak_check();
+}
+
 /* Totals of one test, for the TAP notes docs/robustness.md quotes. */
 struct tally {
 	unsigned rounds; /* rounds with a failure injected */
@@ -344,12 +356,13 @@ TEST(machine_create)
 			err = fx_try_setup(&f);
 			s = disarm();
 			fx_teardown(&f);
-			leak_check();
+			leak_check_round(n);
 			/* -EIO: OpenSSL could not set up the paging key. */
 			if (round_done2(&t, n, s, err, ENOMEM, EIO))
 				break;
 		}
 	}
+	leak_check();
 	tally_note("exec + misc + sgx + cgroup", &t);
 }
 
@@ -389,11 +402,12 @@ TEST(misc_cgroup_create)
 			ASSERT_OK(epcg_misc_cg_remove(b));
 			ASSERT_OK(epcg_misc_cg_remove(a));
 			fx_teardown(&f);
-			leak_check();
+			leak_check_round(n);
 			if (round_done(&t, n, s, err, ENOMEM))
 				break;
 		}
 	}
+	leak_check();
 	tally_note("misc cgroup create", &t);
 }
 
@@ -515,11 +529,12 @@ TEST(cgroup_mkdir_rmdir)
 			ASSERT_U64_EQ(disarm().calls, 0);
 			epcg_cgroup_put(a);
 			tree_teardown(&tr);
-			leak_check();
+			leak_check_round(n);
 			if (round_done(&t, n, s, err, ENOMEM))
 				break;
 		}
 	}
+	leak_check();
 	tally_note("cgroup mkdir (with misc state)", &t);
 }
 
@@ -577,11 +592,12 @@ TEST(cgroup_enable_misc_with_children)
 					    "-misc"));
 			epcg_cgroup_put(p);
 			tree_teardown(&tr);
-			leak_check();
+			leak_check_round(n);
 			if (round_done(&t, n, s, err, ENOMEM))
 				break;
 		}
 	}
+	leak_check();
 	tally_note("subtree_control +misc over 3 children", &t);
 }
 
@@ -625,11 +641,12 @@ TEST(cgroup_procs_write)
 			epcg_cgroup_put(a);
 			epcg_cgroup_put(b);
 			tree_teardown(&tr);
-			leak_check();
+			leak_check_round(n);
 			if (round_done(&t, n, s, err, ENOMEM))
 				break;
 		}
 	}
+	leak_check();
 	tally_note("cgroup.procs writes", &t);
 }
 
@@ -677,11 +694,12 @@ TEST(cgroup_bind_tasks)
 			}
 			epcg_cgroup_put(a);
 			tree_teardown(&tr);
-			leak_check();
+			leak_check_round(n);
 			if (round_done(&t, n, s, err, ENOMEM))
 				break;
 		}
 	}
+	leak_check();
 	tally_note("bind 12 tasks to a process", &t);
 }
 
@@ -719,11 +737,12 @@ TEST(encl_create)
 				epcg_encl_release(e);
 			}
 			fx_teardown(&f);
-			leak_check();
+			leak_check_round(n);
 			if (round_done(&t, n, s, err, ENOMEM))
 				break;
 		}
 	}
+	leak_check();
 	tally_note("enclave create", &t);
 }
 
@@ -770,12 +789,13 @@ TEST(encl_add_pages)
 			fx_check(&f);
 			epcg_encl_release(e);
 			fx_teardown(&f);
-			leak_check();
+			leak_check_round(n);
 			if (round_done(&t, n, s, err, ENOMEM))
 				break;
 		}
 	}
 	free(src);
+	leak_check();
 	tally_note("add 1100 pages", &t);
 	epcg_test_note("%" PRIu64 " bytes read back after evicting", verified);
 }
@@ -808,12 +828,13 @@ TEST(encl_init)
 			verify_pages(e, 8, 7);
 			epcg_encl_release(e);
 			fx_teardown(&f);
-			leak_check();
+			leak_check_round(n);
 			if (round_done(&t, n, s, err, ENOMEM))
 				break;
 		}
 	}
 	free(src);
+	leak_check();
 	tally_note("enclave init (EINIT)", &t);
 }
 
@@ -844,6 +865,7 @@ TEST(encl_enter)
 	verify_pages(e, 4, 3);
 	epcg_encl_release(e);
 	fx_teardown(&f);
+	leak_check();
 	leak_check();
 	tally_note("enclave enter", &t);
 }
@@ -946,11 +968,12 @@ TEST(encl_eaug_on_first_touch)
 			epcg_encl_exit(th);
 			epcg_encl_release(e);
 			fx_teardown(&f);
-			leak_check();
+			leak_check_round(n);
 			if (round_done(&t, n, s, err, EFAULT))
 				break;
 		}
 	}
+	leak_check();
 	tally_note("EAUG on first touch", &t);
 }
 
