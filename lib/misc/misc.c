@@ -67,6 +67,8 @@
 #include "util/alloc.h"
 
 #define NAME_MAX_LEN 255
+/* Buckets of the name index of a new controller; it doubles as it fills. */
+#define NAMES_MIN 64
 
 static const char *const res_names[EPCG_MISC_RES_NR] = {
 	[EPCG_MISC_RES_SEV] = "sev",
@@ -176,10 +178,14 @@ int epcg_misc_create(struct epcg_misc **ret)
 	if (!m)
 		return -ENOMEM;
 	m->root = cg_alloc(m, NULL, "", 0);
-	if (!m->root) {
+	m->names = epcg_calloc(NAMES_MIN, sizeof(*m->names));
+	if (!m->root || !m->names) {
+		free(m->names);
+		free(m->root);
 		free(m);
 		return -ENOMEM;
 	}
+	m->names_mask = NAMES_MIN - 1;
 	for (int i = 0; i < EPCG_MISC_RES_NR; i++)
 		epcg_atomic_init(&m->capacity[i], 0);
 	epcg_atomic_init(&m->notify, NULL);
@@ -210,6 +216,7 @@ void epcg_misc_destroy(struct epcg_misc *m)
 	run_free(m, m->root, m->root->alloced);
 	epcg_mutex_finish(&m->ops_lock);
 	epcg_mutex_finish(&m->tree_lock);
+	free(m->names);
 	free(m->root);
 	free(m);
 }
@@ -336,26 +343,99 @@ static bool name_valid(const char *name, size_t len)
 	return !memchr(name, '/', len) && !memchr(name, '\n', len);
 }
 
-/*
- * Whether @parent can take a child named @name: 0, -ENOENT (parent
- * removed) or -EEXIST (a live child has the name; dying ones do not count,
- * as in cgroupfs where the name is free again once rmdir returned).
- */
-static int can_link(struct epcg_misc_cg *parent, const char *name)
-{
-	struct epcg_list *pos;
+/* ---- the name index (live cgroups by parent and name) ------------------ */
 
+/* FNV-1a over the name, started from the parent's address, then mixed. */
+static uint64_t name_hash(const struct epcg_misc_cg *parent, const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)(uintptr_t)parent;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	return h ^ (h >> 31);
+}
+
+static struct epcg_misc_cg **name_bucket(struct epcg_misc *m, uint64_t hash)
+{
+	return &m->names[hash & m->names_mask];
+}
+
+/* The live child of @parent named @name, or NULL.  tree_lock held. */
+static struct epcg_misc_cg *name_find(struct epcg_misc_cg *parent,
+				      const char *name, uint64_t hash)
+{
+	struct epcg_misc_cg *c = *name_bucket(parent->misc, hash);
+
+	for (; c; c = c->name_next)
+		if (c->name_hash == hash && c->parent == parent &&
+		    !strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+/*
+ * Twice the buckets once there are as many entries as buckets.  If that
+ * memory cannot be had, the chains just grow longer: nothing fails.
+ */
+static void names_grow(struct epcg_misc *m)
+{
+	size_t n = (m->names_mask + 1) * 2;
+	struct epcg_misc_cg **old = m->names, **t;
+
+	t = epcg_calloc(n, sizeof(*t));
+	if (!t)
+		return;
+	m->names = t;
+	for (size_t i = 0; i <= m->names_mask; i++) {
+		struct epcg_misc_cg *c = old[i], *next;
+
+		for (; c; c = next) {
+			next = c->name_next;
+			c->name_next = t[c->name_hash & (n - 1)];
+			t[c->name_hash & (n - 1)] = c;
+		}
+	}
+	m->names_mask = n - 1;
+	free(old);
+}
+
+static void name_add(struct epcg_misc_cg *cg)
+{
+	struct epcg_misc *m = cg->misc;
+	struct epcg_misc_cg **b;
+
+	if (m->nr_names > m->names_mask)
+		names_grow(m);
+	b = name_bucket(m, cg->name_hash);
+	cg->name_next = *b;
+	*b = cg;
+	m->nr_names++;
+}
+
+static void name_del(struct epcg_misc_cg *cg)
+{
+	struct epcg_misc_cg **p = name_bucket(cg->misc, cg->name_hash);
+
+	while (*p != cg)
+		p = &(*p)->name_next;
+	*p = cg->name_next;
+	cg->name_next = NULL;
+	cg->misc->nr_names--;
+}
+
+/*
+ * Whether @parent can take a child named @name (@hash from name_hash()):
+ * 0, -ENOENT (parent removed) or -EEXIST (a live child has the name;
+ * dying ones do not count, as in cgroupfs where the name is free again
+ * once rmdir returned).
+ */
+static int can_link(struct epcg_misc_cg *parent, const char *name,
+		    uint64_t hash)
+{
 	assert(epcg_mutex_held(&parent->misc->tree_lock));
 	if (epcg_atomic_load_relaxed(&parent->dying))
 		return -ENOENT;
-	epcg_list_for_each(pos, &parent->children) {
-		struct epcg_misc_cg *c = sibling_cg(pos);
-
-		if (!epcg_atomic_load_relaxed(&c->dying) &&
-		    !strcmp(c->name, name))
-			return -EEXIST;
-	}
-	return 0;
+	return name_find(parent, name, hash) ? -EEXIST : 0;
 }
 
 int epcg_misc_cg_create(struct epcg_misc_cg *parent, const char *name,
@@ -363,6 +443,7 @@ int epcg_misc_cg_create(struct epcg_misc_cg *parent, const char *name,
 {
 	struct epcg_misc_cg *cg;
 	struct epcg_misc *m;
+	uint64_t hash;
 	size_t len;
 	int err;
 
@@ -372,6 +453,7 @@ int epcg_misc_cg_create(struct epcg_misc_cg *parent, const char *name,
 	if (!name_valid(name, len))
 		return -EINVAL;
 	m = parent->misc;
+	hash = name_hash(parent, name);
 
 	/*
 	 * Check early so the common failures run no callback, and count the
@@ -379,7 +461,7 @@ int epcg_misc_cg_create(struct epcg_misc_cg *parent, const char *name,
 	 * its @alloc calls run.
 	 */
 	epcg_mutex_lock(&m->tree_lock);
-	err = can_link(parent, name);
+	err = can_link(parent, name, hash);
 	if (!err)
 		m->nr_cgroups++;
 	epcg_mutex_unlock(&m->tree_lock);
@@ -397,14 +479,16 @@ int epcg_misc_cg_create(struct epcg_misc_cg *parent, const char *name,
 
 	/* The callbacks ran unlocked: the parent or the name may be gone. */
 	epcg_mutex_lock(&m->tree_lock);
-	err = can_link(parent, name);
+	err = can_link(parent, name, hash);
 	if (err) {
 		epcg_mutex_unlock(&m->tree_lock);
 		goto err_free_alloced;
 	}
 	epcg_misc_cg_get(parent);
 	cg->serial = ++m->last_serial;
+	cg->name_hash = hash;
 	epcg_list_add_tail(&cg->sibling, &parent->children);
+	name_add(cg);
 	epcg_mutex_unlock(&m->tree_lock);
 	*ret = cg;
 	return 0;
@@ -441,6 +525,7 @@ int epcg_misc_cg_remove(struct epcg_misc_cg *cg)
 		}
 	}
 	epcg_atomic_store_relaxed(&cg->dying, true);
+	name_del(cg); /* the name is free again (T4) */
 out_unlock:
 	epcg_mutex_unlock(&m->tree_lock);
 	if (!err)

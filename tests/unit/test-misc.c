@@ -935,6 +935,45 @@ TEST(t4_create_duplicate_name_is_eexist)
 	teardown(m, cgs, 3);
 }
 
+/*
+ * Names are checked through an index that grows as children are added
+ * (misc.c): with many more children than its first size, every name is
+ * still found under its own parent only, and a removed child's name is
+ * free again while the dying child stays in the tree.
+ */
+TEST(t4_names_stay_unique_per_parent_with_many_children)
+{
+	enum { NR = 1000 };
+	struct epcg_misc *m = setup(0);
+	struct epcg_misc_cg *root = epcg_misc_root(m);
+	static struct epcg_misc_cg *cgs[2 * NR + 2];
+	struct epcg_misc_cg *dup = NULL, *p, *q;
+	char name[16];
+
+	p = cgs[0] = mkcg(root, "p");
+	q = cgs[1] = mkcg(root, "q");
+	for (int i = 0; i < NR; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		cgs[2 + i] = mkcg(p, name);
+		cgs[2 + NR + i] = mkcg(q, name);
+	}
+	for (int i = 0; i < NR; i += 7) {
+		snprintf(name, sizeof(name), "c%d", i);
+		ASSERT_ERR(epcg_misc_cg_create(p, name, &dup), EEXIST);
+		ASSERT_ERR(epcg_misc_cg_create(q, name, &dup), EEXIST);
+	}
+	ASSERT_ERR(epcg_misc_cg_create(root, "p", &dup), EEXIST);
+	ASSERT_NULL(dup);
+	/* A removed (here: still referenced, so dying) child frees its name. */
+	epcg_misc_cg_get(cgs[2 + 5]);
+	ASSERT_OK(epcg_misc_cg_remove(cgs[2 + 5]));
+	ASSERT_OK(epcg_misc_cg_create(p, "c5", &dup));
+	ASSERT_ERR(epcg_misc_cg_create(p, "c5", &cgs[2 + 5]), EEXIST);
+	epcg_misc_cg_put(cgs[2 + 5]);
+	cgs[2 + 5] = dup;
+	teardown(m, cgs, 2 * NR + 2);
+}
+
 TEST(t4_create_bad_names_are_einval)
 {
 	struct epcg_misc *m = setup(0);
@@ -1829,6 +1868,7 @@ static const struct epcg_test tests[] = {
 	TEST_ENTRY(t4_remove_with_live_children_is_ebusy),
 	TEST_ENTRY(t4_remove_root_is_einval_and_twice_is_enoent),
 	TEST_ENTRY(t4_name_is_free_again_after_remove),
+	TEST_ENTRY(t4_names_stay_unique_per_parent_with_many_children),
 	TEST_ENTRY(t4_remove_with_only_dying_children_succeeds),
 	TEST_ENTRY(e11_dying_cgroup_stays_counted_until_uncharged_then_freed),
 	TEST_ENTRY(e11_last_put_frees_dying_ancestors_too),
