@@ -15,6 +15,7 @@ struct cli_command {
 };
 
 int cmd_run(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 int cmd_mount(int argc, char **argv);
 int cmd_umount(int argc, char **argv);
 int cmd_misc(int argc, char **argv);

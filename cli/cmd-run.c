@@ -23,9 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <epcg/metrics.h>
 #include <epcg/sgx.h>
 
 #include "cli.h"
+#include "report.h"
 #include "results.h"
 #include "scenario.h"
 #include "sim.h"
@@ -235,10 +237,23 @@ static double elapsed(const struct progress *p)
 	       (double)(t.tv_nsec - p->t0.tv_nsec) / 1e9;
 }
 
+/*
+ * What the run's hooks fill in: the progress bar, and for --prom the
+ * Prometheus text of the final state, rendered from the live machine at
+ * the end of the run (before it is torn down) by the same renderer as
+ * the daemon's, so the names and labels are the daemon's.
+ */
+struct hooks {
+	struct progress prog;
+	bool want_prom;
+	struct epcg_metrics_buf prom;
+	int prom_err;
+};
+
 /* Wall time only decides whether and when to draw, never the results. */
 static void progress_fn(void *arg, uint64_t now_ns, uint64_t end_ns)
 {
-	struct progress *p = arg;
+	struct progress *p = &((struct hooks *)arg)->prog;
 	double w = elapsed(p);
 	int width = 30, fill;
 
@@ -265,18 +280,33 @@ static void progress_done(struct progress *p)
 		fprintf(stderr, "\r%*s\r", 60, "");
 }
 
+static void at_end(void *arg, struct epcg_misc *m, struct epcg_sgx *sgx,
+		   const struct epcg_results *r)
+{
+	struct hooks *h = arg;
+	struct epcg_metrics_source src = { .misc = m, .sgx = sgx };
+
+	if (h->want_prom)
+		h->prom_err = epcg_metrics_render(&src, &h->prom);
+}
+
 /* ---- outputs ---- */
 
-static int write_json(const struct epcg_results *r, const char *path)
+typedef int results_writer(const struct epcg_results *r, FILE *f);
+
+/* Write @r to @path ("-": stdout) with @fn. */
+static int write_file(const struct epcg_results *r, const char *path,
+		      results_writer *fn)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
 	int err;
 
 	if (!f) {
-		cli_error("cannot write %s: %s", path, strerror(errno));
-		return -errno;
+		err = -errno;
+		cli_error("cannot write %s: %s", path, strerror(-err));
+		return err;
 	}
-	err = epcg_results_write_json(r, f);
+	err = fn(r, f);
 	if (f != stdout && fclose(f) && !err)
 		err = -EIO;
 	if (err)
@@ -284,16 +314,49 @@ static int write_json(const struct epcg_results *r, const char *path)
 	return err;
 }
 
-static int write_outputs(const struct epcg_results *r, const struct run_args *a)
+/* The Prometheus text, replacing @path atomically (textfile collector). */
+static int write_prom(struct hooks *h, const char *path)
+{
+	int err = h->prom_err;
+
+	if (!err && !strcmp(path, "-"))
+		err = fwrite(h->prom.data, 1, h->prom.len, stdout) ==
+				      h->prom.len && !fflush(stdout) ? 0 : -EIO;
+	else if (!err)
+		err = epcg_metrics_write_file(path, h->prom.data, h->prom.len);
+	if (err)
+		cli_error("cannot write %s: %s", path, strerror(-err));
+	return err;
+}
+
+static int write_outputs(const struct epcg_results *r, const struct run_args *a,
+			 struct hooks *h)
 {
 	int err = 0;
 
-	if (a->json && write_json(r, a->json))
+	if (a->json && write_file(r, a->json, epcg_results_write_json))
+		err = -EIO;
+	if (a->csv && write_file(r, a->csv, epcg_results_write_csv))
+		err = -EIO;
+	if (a->report && write_file(r, a->report, epcg_results_write_html))
+		err = -EIO;
+	if (a->prom && write_prom(h, a->prom))
 		err = -EIO;
 	return err;
 }
 
 /* ---- the command ---- */
+
+/* An output goes to stdout ("-"), so the table must not. */
+static bool stdout_taken(const struct run_args *a)
+{
+	const char *out[] = { a->json, a->csv, a->prom, a->report };
+
+	for (size_t i = 0; i < EPCG_ARRAY_SIZE_T(out); i++)
+		if (out[i] && !strcmp(out[i], "-"))
+			return true;
+	return false;
+}
 
 static int load(const struct run_args *a, struct epcg_scenario **sc)
 {
@@ -313,22 +376,14 @@ static int load(const struct run_args *a, struct epcg_scenario **sc)
 	return 0;
 }
 
-static int unsupported(const struct run_args *a)
-{
-	const char *opt = a->csv ? "--csv" : a->prom ? "--prom" :
-			  a->report ? "--report" : NULL;
-
-	if (!opt)
-		return 0;
-	return cli_usage_error("%s is not available in this build", opt);
-}
-
 int cmd_run(int argc, char **argv)
 {
-	struct progress prog = { 0 };
+	struct hooks h = { 0 };
+	struct progress *prog = &h.prog;
 	struct epcg_sim_opts opts = {
 		.progress = progress_fn,
-		.arg = &prog,
+		.at_end = at_end,
+		.arg = &h,
 	};
 	struct epcg_scenario *sc = NULL;
 	struct epcg_results *r = NULL;
@@ -339,33 +394,34 @@ int cmd_run(int argc, char **argv)
 	rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	rc = unsupported(&a);
-	if (!rc)
-		rc = load(&a, &sc);
+	rc = load(&a, &sc);
 	if (!rc)
 		rc = override(sc, &a);
 	if (rc)
 		goto out;
 	opts.sample_ns = a.interval_ns;
-	prog.enabled = !a.quiet && isatty(STDERR_FILENO);
-	clock_gettime(CLOCK_MONOTONIC, &prog.t0);
+	prog->enabled = !a.quiet && isatty(STDERR_FILENO);
+	clock_gettime(CLOCK_MONOTONIC, &prog->t0);
+	epcg_metrics_buf_init(&h.prom);
+	h.want_prom = a.prom != NULL;
 	rc = epcg_sim_run(sc, &opts, &r, err, sizeof(err));
-	progress_done(&prog);
+	progress_done(prog);
 	if (rc) {
 		fprintf(stderr, "%s%s\n", rc == -EINVAL ? "" : "epcg: ", err);
 		rc = rc == -EINVAL ? EXIT_USAGE : EXIT_RUN;
 		goto out;
 	}
-	if (!a.quiet && !(a.json && !strcmp(a.json, "-")))
+	if (!a.quiet && !stdout_taken(&a))
 		epcg_results_print_table(r, stdout, EPCG_TABLE_ALL);
 	else if (r->nr_failed)
 		epcg_results_print_table(r, stderr, EPCG_TABLE_FAILED_ONLY);
 	fflush(stdout);
-	if (write_outputs(r, &a))
+	if (write_outputs(r, &a, &h))
 		rc = EXIT_RUN;
 	else if (r->nr_failed)
 		rc = EXIT_CHECK;
 out:
+	epcg_metrics_buf_finish(&h.prom);
 	epcg_results_destroy(r);
 	epcg_scenario_destroy(sc);
 	return rc;

@@ -12,6 +12,8 @@
 static const struct cli_command commands[] = {
 	{ "run", cmd_run,
 	  "run a scenario on a software EPC and print per-cgroup results" },
+	{ "sweep", cmd_sweep,
+	  "run a scenario once per limit of a cgroup and print the curve" },
 	{ "mount", cmd_mount, "serve a live cgroup v2 tree at a directory" },
 	{ "umount", cmd_umount, "unmount a tree served by 'epcg mount'" },
 	{ "misc", cmd_misc, "charge or uncharge a mounted tree (test hooks)" },
