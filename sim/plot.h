@@ -128,6 +128,7 @@ struct plot {
  * @s: the series, drawn in order (the last on top).
  * @nr: how many (0 draws empty axes with "no data").
  *
+ * Context: any thread.
  * Return: 0; -EINVAL for a NULL argument.  Write errors are left in @f's
  * error flag for the caller to check once.
  */

@@ -120,6 +120,7 @@ struct epcg_sweep {
  * @err: receives a message on failure ("bad limit '12Q'").
  * @errlen: its size.
  *
+ * Context: any thread.
  * Return: 0; -EINVAL for an empty list or element, a bad size, or more
  * than EPCG_SWEEP_MAX_POINTS - 1 limits; -ENOMEM.
  */
@@ -136,6 +137,7 @@ int epcg_sweep_parse_limits(const char *s, uint64_t **ret, unsigned *nr,
  * @err: receives a message on failure.
  * @errlen: its size.
  *
+ * Context: any thread.
  * Return: 0; -EINVAL if malformed, FROM >= TO, POINTS < 2 or above
  * EPCG_SWEEP_MAX_POINTS - 1, or if rounding made two points equal (the
  * range is finer than a page); -ENOMEM.
@@ -145,6 +147,7 @@ int epcg_sweep_parse_range(const char *s, uint64_t **ret, unsigned *nr,
 
 /**
  * epcg_sweep_parse_shard() - parse "I/N" (0 <= I < N <= 100000).
+ * Context: any thread.
  * Return: 0; -EINVAL if malformed or out of range.
  */
 int epcg_sweep_parse_shard(const char *s, unsigned *index, unsigned *count);
@@ -168,6 +171,7 @@ uint64_t epcg_sweep_hash(const void *text, size_t len);
  * @err: receives a message on failure.
  * @errlen: its size.
  *
+ * Context: any thread.
  * Return: 0; -EINVAL for a NULL argument, an unknown cgroup or the root,
  * a limit given twice, no limit but "max", too many, or a bad shard;
  * -ENOMEM.
@@ -222,7 +226,8 @@ struct epcg_sweep_opts {
  * limit from the start, and without the scenario's `set` events for that
  * cgroup (epcg_sweep_create() counted them in @sw->dropped_events);
  * everything else is the scenario's, expectations included (their
- * failures are counted, not fatal).  On failure, the points being run finish, no other starts.
+ * failures are counted, not fatal).  On failure, the points being run
+ * finish and no other starts.
  *
  * Context: any thread; returns when the shard's points are done.
  * Return: 0; an error of epcg_sim_run() (-EINVAL a scenario that cannot
@@ -241,6 +246,7 @@ int epcg_sweep_run(struct epcg_sweep *sw, const struct epcg_scenario *sc,
  * accesses it is the ratio of their run times; for workloads that run
  * for a fixed time it is the inverse ratio of their throughputs.
  *
+ * Context: any thread.
  * Return: the factor (1 for the baseline), NaN if a run made no access or
  * is not done.
  */
@@ -251,6 +257,7 @@ double epcg_sweep_slowdown(const struct epcg_sweep *sw, unsigned i);
 /**
  * epcg_sweep_write() - @sw as a sweep file: its parameters, its shard,
  * and one CSV row per point done.  docs/simulator.md gives the format.
+ * Context: any thread.
  * Return: 0; -EINVAL for a name with a newline; -EIO if writing failed.
  */
 int epcg_sweep_write(const struct epcg_sweep *sw, FILE *f);
@@ -263,6 +270,7 @@ int epcg_sweep_write(const struct epcg_sweep *sw, FILE *f);
  * @err: receives "NAME:LINE: message" on failure.
  * @errlen: its size.
  *
+ * Context: any thread.
  * Return: 0; -EINVAL for anything but a well-formed, complete file of
  * this version (a file cut short, a row of another shard, a row twice,
  * a bad number); -ENOMEM; -EIO if reading failed.
@@ -279,6 +287,7 @@ int epcg_sweep_read(const char *name, FILE *f, struct epcg_sweep **ret,
  * @err: receives a message on failure, naming the files concerned.
  * @errlen: its size.
  *
+ * Context: any thread.
  * Return: 0; -EINVAL if the parts are not shards of one sweep (a
  * parameter differs), a shard is missing or given twice, or a point is
  * missing; -ENOMEM.
@@ -293,7 +302,9 @@ int epcg_sweep_merge(struct epcg_sweep *const *parts, const char *const *names,
  * epcg_sweep_print_table() - the curve as a table on a terminal: a
  * header, then one line per point done (limit, faults, EWB, ELDU, miss
  * ratio, accesses, run time, slowdown, ENOMEM and SIGBUS outcomes).
- * Return: 0; -EIO if writing failed.
+ * Context: any thread.
+ * Return: 0; -EINVAL for a NULL argument; -ENOMEM; -EIO if writing
+ * failed.
  */
 int epcg_sweep_print_table(const struct epcg_sweep *sw, FILE *f);
 
@@ -308,6 +319,7 @@ int epcg_sweep_print_table(const struct epcg_sweep *sw, FILE *f);
  * miss_ratio is faults per access (6 decimals), slowdown is
  * epcg_sweep_slowdown() (4 decimals; empty if unknown), enomem to
  * running count the enclaves that ended that way.
+ * Context: any thread.
  * Return: 0; -EINVAL unless @sw is complete; -EIO if writing failed.
  */
 int epcg_sweep_write_csv(const struct epcg_sweep *sw, FILE *f);
@@ -316,6 +328,7 @@ int epcg_sweep_write_csv(const struct epcg_sweep *sw, FILE *f);
  * epcg_sweep_write_html() - a self-contained HTML report of the curve:
  * SVG plots of paging, miss ratio and slowdown against the limit (runs
  * in which an enclave failed marked), and the table.
+ * Context: any thread.
  * Return: 0; -EINVAL unless @sw is complete; -ENOMEM; -EIO if writing
  * failed.
  */
