@@ -47,14 +47,14 @@ static void table_set(struct table *t, unsigned row, unsigned col,
 		t->rows = row + 1;
 }
 
-/* The first @left columns are left-aligned (names), the others right. */
-static void table_print(struct table *t, FILE *f, unsigned left)
+/* @align: 'L' (names, words) or 'R' (numbers) per column. */
+static void table_print(struct table *t, FILE *f, const char *align)
 {
 	for (unsigned r = 0; r < t->rows; r++) {
 		for (unsigned c = 0; c < t->cols; c++) {
 			bool last = c + 1 == t->cols;
 
-			if (c < left)
+			if (align[c] == 'L')
 				fprintf(f, "%-*s", last ? 0 : (int)t->width[c],
 					t->cell[r][c]);
 			else
@@ -155,7 +155,7 @@ static int print_cgroups(const struct epcg_results *r, FILE *f)
 		table_set(&t, row, 9, fmt_u64(b, c->total.enomem));
 		table_set(&t, row, 10, fmt_u64(b, c->total.sigbus));
 	}
-	table_print(&t, f, 1);
+	table_print(&t, f, "LRRRRRRRRRR");
 	return 0;
 }
 
@@ -191,8 +191,7 @@ static int print_enclaves(const struct epcg_results *r, FILE *f)
 				  fmt_time(b, e->virtual_ns));
 	}
 	fputc('\n', f);
-	/* Name, cgroup and outcome read best left-aligned. */
-	table_print(&t, f, 2);
+	table_print(&t, f, "LLRRRLR");
 	return 0;
 }
 
