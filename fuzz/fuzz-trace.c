@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "workload.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -45,6 +47,24 @@ static void replay(const struct epcg_trace *tr)
 	}
 }
 
+/*
+ * A stream with nothing in it: fmemopen() of zero bytes fails in some C
+ * libraries, and a file system path may not be what it should be.
+ */
+static FILE *empty_file(void)
+{
+	FILE *f;
+	int p[2];
+
+	if (pipe(p))
+		return NULL;
+	close(p[1]);
+	f = fdopen(p[0], "r");
+	if (!f)
+		close(p[0]);
+	return f;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct epcg_trace_opts o = { 0 };
@@ -68,8 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < size; i++)
 		lines += data[i] == '\n';
 
-	/* fmemopen() of nothing fails in some C libraries: read /dev/null. */
-	f = size ? fmemopen((void *)data, size, "r") : fopen("/dev/null", "r");
+	f = size ? fmemopen((void *)data, size, "r") : empty_file();
 	if (!f)
 		return 0;
 	r = epcg_trace_read(f, NAME, &o, &tr, err, sizeof(err));

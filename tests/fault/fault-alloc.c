@@ -307,8 +307,8 @@ static const enum epcg_fault_mode modes[] = { EPCG_FAULT_ONCE,
  * succeeded and ends the loop (returns true); one that injected must have
  * failed with @want or absorbed the failure.
  */
-static bool round_done2(struct tally *t, uint64_t n, struct shot s, int err,
-			int want, int also)
+static bool round_done_or(struct tally *t, uint64_t n, struct shot s, int err,
+			  int want, int also)
 {
 	if (!s.failed) {
 		if (err)
@@ -336,7 +336,7 @@ static bool round_done2(struct tally *t, uint64_t n, struct shot s, int err,
 static bool round_done(struct tally *t, uint64_t n, struct shot s, int err,
 		       int want)
 {
-	return round_done2(t, n, s, err, want, want);
+	return round_done_or(t, n, s, err, want, want);
 }
 
 /* ---- the machine and its cgroups ---- */
@@ -358,7 +358,7 @@ TEST(machine_create)
 			fx_teardown(&f);
 			leak_check_round(n);
 			/* -EIO: OpenSSL could not set up the paging key. */
-			if (round_done2(&t, n, s, err, ENOMEM, EIO))
+			if (round_done_or(&t, n, s, err, ENOMEM, EIO))
 				break;
 		}
 	}
