@@ -396,7 +396,7 @@ static void progress_fn(void *arg, unsigned done, unsigned total)
 	p->last = w;
 	p->shown = true;
 	fill = total ? (int)((double)width * done / total) : width;
-	fprintf(stderr, "\r[%.*s%*s] %u/%u limits  %.0fs", fill,
+	fprintf(stderr, "\r[%.*s%*s] %u/%u runs  %.0fs", fill,
 		"##############################", width - fill, "", done, total,
 		w);
 }
