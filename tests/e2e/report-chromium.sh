@@ -32,7 +32,7 @@ check "the sweep report is written" test -s "$tmp/sweep.html"
 # browse MODE PAGE OUT: run headless Chromium; its log goes to OUT.log.
 browse() {
 	local mode=$1 page=$2 out=$3
-	timeout 180 "$chromium" --headless --no-sandbox --disable-gpu \
+	timeout -k 5 90 "$chromium" --headless --no-sandbox --disable-gpu \
 		--disable-quic --no-first-run --disable-background-networking \
 		--disable-component-update --disable-sync \
 		--user-data-dir="$(mktemp -d -p "$tmp")" --enable-logging=stderr \
