@@ -95,7 +95,7 @@ static double median(double *v, unsigned n)
 /* ---- the hit baseline: generator plus one accessed bit per access ---- */
 
 struct desc {
-	_Atomic unsigned flags;
+	unsigned flags;
 	char pad[36];
 };
 
