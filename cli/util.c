@@ -10,7 +10,8 @@
 
 #include "cli.h"
 
-static int report(int code, const char *fmt, va_list ap)
+static int __attribute__((format(printf, 2, 0)))
+report(int code, const char *fmt, va_list ap)
 {
 	fputs("epcg: ", stderr);
 	vfprintf(stderr, fmt, ap);
