@@ -48,9 +48,11 @@
  * -------
  * A kill is SIGKILL: the process's task gets the signal (the library's
  * charge and retry loops give up with -EINTR) and its simulated threads
- * die at their next sleep.  A thread checks for the kill at each quantum
- * and after every failed call, and then sleeps, so it dies within a
- * quantum.  Nothing a thread must give back lives on its stack: its
+ * die at their next sleep.  A thread looks for the kill before each
+ * access, at each quantum and after every failed call, and then sleeps:
+ * it dies before its next access (or, if the kill came while it was
+ * inside the library, as soon as the library returns).  Nothing a thread
+ * must give back lives on its stack: its
  * enclave thread handle and the enclave are in struct sim_thread and
  * struct sim_enclave, and the reaper exits and releases them once every
  * thread of the process is gone.
@@ -288,7 +290,7 @@ static void thread_run(struct sim_thread *t)
 	int err;
 
 	for (;;) {
-		if (e->stopping || e->failed)
+		if (e->stopping || e->failed || e->killed)
 			return;
 		page = epcg_workload_gen_next(&t->gen, clock - t->start_ns,
 					      &think);
