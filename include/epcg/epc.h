@@ -60,8 +60,9 @@ enum epcg_epc_reclaim {
  * RAM, until its pages are written.
  *
  * Context: any thread; one EPC per misc controller.
- * Return: 0; -EINVAL for a bad section list or NULL argument; -ENOMEM; the
- * misc controller's error if setting the capacity failed.
+ * Return: 0; -EINVAL for a bad section list or NULL argument; -ENOMEM (also
+ * when 4096 EPCs exist already in the process); the misc controller's
+ * error if setting the capacity failed.
  */
 int epcg_epc_create(struct epcg_misc *m, struct epcg_exec *ex,
 		    const struct epcg_epc_section_spec *secs, unsigned nr_secs,

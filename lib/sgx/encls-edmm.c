@@ -37,7 +37,7 @@ int epcg__encls_eaug(struct epcg_encls *m, const struct epcg_sgx_pageinfo *pi,
 	ret = GP;
 	if (!epcg__secs_initialized(s) || !in_elrange(s, pi->linaddr))
 		goto out_unlock_secs;
-	memset(e->frame, 0, EPCG_PAGE_SIZE);
+	memset(entry_frame(m, e), 0, EPCG_PAGE_SIZE);
 	entry_set(e, EPCG_SGX_PT_REG,
 		  EPCG_SGX_SECINFO_R | EPCG_SGX_SECINFO_W |
 			  EPCG_SGX_SECINFO_PENDING,

@@ -119,13 +119,14 @@ static int ewb_locked(struct epcg_encls *m, struct epcm_entry *e,
 	memset(pcmd.reserved, 0, sizeof(pcmd.reserved));
 	epcg__paging_header(hdr, &pcmd, e->linaddr, hdr_eid);
 	version = epcg__paging_next_version(m->crypto);
-	if (EPCG_WARN_ONCE(epcg__paging_seal(m->crypto, version, hdr, e->frame,
-					     pi->srcpge, pcmd.mac),
+	if (EPCG_WARN_ONCE(epcg__paging_seal(m->crypto, version, hdr,
+					     entry_frame(m, e), pi->srcpge,
+					     pcmd.mac),
 			   "paging seal failed"))
 		return GP;
 	memcpy(pi->pcmd, &pcmd, sizeof(pcmd));
 	pi->linaddr = e->linaddr;
-	old = va_slot_xchg(va, slot, version);
+	old = va_slot_xchg(m, va, slot, version);
 	e->flags = 0;
 	if (e->type == EPCG_SGX_PT_SECS)
 		epcg_atomic_store_release(&e->owner->pfn, EPCG_SGX_NO_PFN);
@@ -206,17 +207,17 @@ static int eld_locked(struct epcg_encls *m, const struct epcg_sgx_pageinfo *pi,
 	    (pt != EPCG_SGX_PT_SECS && pcmd.enclave_id != eid))
 		goto out_wipe;
 	epcg__paging_header(hdr, &pcmd, pi->linaddr, eid);
-	version = va_slot_load(va, slot);
+	version = va_slot_load(m, va, slot);
 	if (epcg__paging_open(m->crypto, version, hdr, pi->srcpge, pcmd.mac,
-			      e->frame))
+			      entry_frame(m, e)))
 		goto out_wipe;
 	if (pt == EPCG_SGX_PT_SECS) {
-		s = eld_secs_state(m, e->frame, pcmd.enclave_id);
+		s = eld_secs_state(m, entry_frame(m, e), pcmd.enclave_id);
 		if (!s)
 			goto out_wipe;
 	}
 	ret = GP;
-	if (!va_slot_clear(va, slot, version))
+	if (!va_slot_clear(m, va, slot, version))
 		goto out_wipe;
 	flags = pcmd.secinfo.flags & EPCM_SECINFO_MASK;
 	if (kind == ELD_BLOCKED && type_is_child(pt))
@@ -232,7 +233,7 @@ static int eld_locked(struct epcg_encls *m, const struct epcg_sgx_pageinfo *pi,
 	goto out_unlock_secs;
 
 out_wipe:
-	memset(e->frame, 0, EPCG_PAGE_SIZE);
+	memset(entry_frame(m, e), 0, EPCG_PAGE_SIZE);
 out_unlock_secs:
 	if (se)
 		entry_unlock_shared(se);

@@ -140,8 +140,9 @@ int epcg__encls_create(uint64_t nr_frames, epcg_encls_frame_fn frame, void *arg,
 			goto err_free_epcm;
 		}
 		epcg_atomic_init(&m->epcm[pfn].busy, 0);
-		m->epcm[pfn].frame = f;
 	}
+	m->frame = frame;
+	m->frame_arg = arg;
 	err = epcg__paging_crypto_create(&m->crypto);
 	if (err)
 		goto err_free_epcm;
@@ -173,7 +174,7 @@ void *epcg__encls_frame(struct epcg_encls *m, uint64_t pfn)
 {
 	struct epcm_entry *e = entry(m, pfn);
 
-	return e ? e->frame : NULL;
+	return e ? entry_frame(m, e) : NULL;
 }
 
 int epcg__epcm_read(struct epcg_encls *m, uint64_t pfn,
@@ -389,7 +390,7 @@ int epcg__encls_ecreate(struct epcg_encls *m,
 		return PF;
 	}
 	src = pi->srcpge;
-	secs = e->frame;
+	secs = entry_frame(m, e);
 	memcpy(secs, src, sizeof(*secs));
 	s->eid = epcg_atomic_fetch_add_relaxed(&m->next_eid, 1);
 	s->base = src->base;
@@ -452,7 +453,7 @@ int epcg__encls_eadd(struct epcg_encls *m, const struct epcg_sgx_pageinfo *pi,
 		goto out_unlock_secs;
 	pt = secinfo_type(pi->secinfo->flags);
 	perm = pi->secinfo->flags & EPCG_SGX_SECINFO_PERM_MASK;
-	memcpy(e->frame, pi->srcpge, EPCG_PAGE_SIZE);
+	memcpy(entry_frame(m, e), pi->srcpge, EPCG_PAGE_SIZE);
 	put_le(block + 8, pi->linaddr - s->base, 8);
 	memcpy(block + 16, pi->secinfo, 48);
 	measure(s, block, NULL, 0);
@@ -492,7 +493,7 @@ int epcg__encls_eextend(struct epcg_encls *m, uint64_t secs_pfn, uint64_t pfn,
 	if (epcg__secs_initialized(s))
 		goto out_unlock;
 	put_le(block + 8, e->linaddr + offset - s->base, 8);
-	measure(s, block, (const uint8_t *)e->frame + offset, 256);
+	measure(s, block, (const uint8_t *)entry_frame(m, e) + offset, 256);
 	ret = 0;
 out_unlock:
 	entry_unlock_shared(e);
@@ -501,11 +502,11 @@ out_unlock_secs:
 	return ret;
 }
 
-static int einit_locked(struct epcm_entry *e,
+static int einit_locked(struct epcg_encls *m, struct epcm_entry *e,
 			const struct epcg_sgx_sigstruct *sig)
 {
 	struct epcg_secs *s = e->owner;
-	struct epcg_sgx_secs *secs = e->frame;
+	struct epcg_sgx_secs *secs = entry_frame(m, e);
 	uint8_t md[32];
 	unsigned len = 0;
 	int ok;
@@ -550,7 +551,7 @@ int epcg__encls_einit(struct epcg_encls *m, uint64_t secs_pfn,
 		return GP;
 	if (!entry_lock(e))
 		return GP;
-	ret = entry_is(e, EPCG_SGX_PT_SECS) ? einit_locked(e, sig) : PF;
+	ret = entry_is(e, EPCG_SGX_PT_SECS) ? einit_locked(m, e, sig) : PF;
 	entry_unlock(e);
 	return ret;
 }
@@ -611,7 +612,7 @@ int epcg__encls_epa(struct epcg_encls *m, uint64_t pfn)
 		entry_unlock(e);
 		return PF;
 	}
-	memset(e->frame, 0, EPCG_PAGE_SIZE);
+	memset(entry_frame(m, e), 0, EPCG_PAGE_SIZE);
 	entry_set(e, EPCG_SGX_PT_VA, 0, 0, NULL);
 	entry_unlock(e);
 	return 0;

@@ -16,7 +16,9 @@
  *					every other use of the page
  *	epcg_epc_page.flags		atomic; FREE changes under the free-list
  *					lock, other bits by their owner
- *	epcg_epc_page.epc, .section	immutable after create
+ *	epcg_epc_page.epc_id, .section	immutable after create
+ *	epcg__epc_by_id[]		atomic: set by create (before any page
+ *					is handed out), cleared by destroy
  *	epcg_epc_node.free		epcg_epc_node.lock
  *	epcg_epc_node.nr_free		written under epcg_epc_node.lock (a
  *					relaxed load and store, no atomic
@@ -32,10 +34,10 @@
 #ifndef EPCG_EPC_INTERNAL_H
 #define EPCG_EPC_INTERNAL_H
 
+#include <stdint.h>
+
 #include <epcg/epc.h>
 #include <epcg/misc.h>
-
-#include <stdint.h>
 
 #include "util/atomic.h"
 #include "util/list.h"
@@ -62,25 +64,27 @@
  *	epcg_epc_alloc_page(); NULL while free.
  * @cg: the cgroup charged for the page, holding one reference; NULL while
  *	free.
- * @epc: the EPC the frame belongs to (immutable).
  * @flags: EPCG_EPC_PAGE_* bits; atomic.
- * @section: index of the frame's section in @epc (immutable).
- * @spare: unused, keeps the layout explicit.
+ * @section: index of the frame's section in its EPC (immutable).
+ * @epc_id: the number of the frame's EPC, an index into epcg__epc_by_id
+ *	(immutable): 2 bytes where a pointer would take 8.
  *
- * One exists per frame, so its size matters: at most one cache line.
+ * One exists per frame, so its size matters: with the emulated EPCM entry
+ * (lib/sgx/epcm.h, 24 bytes) a frame's metadata must stay within 64
+ * bytes, a budget the kernel's own descriptor (40 bytes with the v17
+ * series' cgroup pointer) would fit too.
  */
 struct epcg_epc_page {
 	struct epcg_list list;
 	void *owner;
 	struct epcg_misc_cg *cg;
-	struct epcg_epc *epc;
 	epcg_atomic(uint32_t) flags;
 	uint16_t section;
-	uint16_t spare;
+	uint16_t epc_id;
 };
 
-_Static_assert(sizeof(struct epcg_epc_page) <= 64,
-	       "an EPC page descriptor must fit in one cache line");
+_Static_assert(sizeof(struct epcg_epc_page) <= 40,
+	       "an EPC page descriptor takes at most 40 bytes");
 
 /**
  * struct epcg_epc_section - one section: frames and their descriptors
@@ -128,6 +132,7 @@ struct epcg_epc_node {
  * @nr_epc_nodes: nodes that have at least one section (immutable).
  * @epc_nodes: those nodes, ascending (immutable).
  * @sections: the sections.
+ * @id: the EPC's number in epcg__epc_by_id (immutable).
  * @nodes: free lists, indexed by node; a node without EPC has none.
  * @next_node: counts fallbacks; the next one starts at this number modulo
  *	the count of the other nodes with EPC.  Atomic, relaxed.
@@ -144,16 +149,31 @@ struct epcg_epc {
 	uint64_t nr_pages;
 	unsigned nr_epc_nodes;
 	int epc_nodes[EPCG_EPC_MAX_NODES];
+	unsigned id;
 	struct epcg_epc_section sections[EPCG_EPC_MAX_SECTIONS];
 	struct epcg_epc_node nodes[EPCG_EPC_MAX_NODES];
 	epcg_atomic(unsigned) next_node epcg_cacheline_aligned;
 };
 
+/*
+ * Every live EPC by number, so that a page descriptor names its EPC in two
+ * bytes (epc_id).  At most EPCG_EPC_MAX_IDS EPCs exist at once.
+ */
+#define EPCG_EPC_MAX_IDS 4096
+extern epcg_atomic(struct epcg_epc *) epcg__epc_by_id[EPCG_EPC_MAX_IDS];
+
+/* The EPC @page belongs to. */
+static inline struct epcg_epc *
+epcg__epc_page_epc(const struct epcg_epc_page *page)
+{
+	return epcg_atomic_load_relaxed(&epcg__epc_by_id[page->epc_id]);
+}
+
 /* The section @page belongs to. */
 static inline const struct epcg_epc_section *
 epcg__epc_page_section(const struct epcg_epc_page *page)
 {
-	return &page->epc->sections[page->section];
+	return &epcg__epc_page_epc(page)->sections[page->section];
 }
 
 /*

@@ -9,7 +9,7 @@
  *   struct epcg_epc
  *     sections[s]   base  --> | frame | frame | frame | ...  4 KiB each,
  *                                                             one mapping
- *                   pages --> | desc  | desc  | desc  | ...  48 bytes each
+ *                   pages --> | desc  | desc  | desc  | ...  40 bytes each
  *     nodes[n]      lock, nr_free, free: desc <-> desc ...   (cache line)
  *
  * A section is one anonymous mapping made with MAP_NORESERVE, so a large
@@ -17,7 +17,11 @@
  * numbered (pfn) after those of the sections created before it, and each
  * has a descriptor (struct epcg_epc_page) in an array beside the mapping:
  * pfn, descriptor and frame address convert into each other with an index
- * and no lookup beyond finding the section.
+ * and no lookup beyond finding the section.  A descriptor names its EPC
+ * by a two-byte number, an index into a process-wide table of live EPCs,
+ * rather than by an eight-byte pointer: with 1M frames per 4 GiB of EPC
+ * and up to 128M per socket, every byte of the descriptor counts, and
+ * the lookup costs the same one load the pointer did.
  *
  * Each NUMA node that has EPC has one free list behind its own lock, the
  * kernel's layout: allocators on different nodes do not contend.  An
@@ -138,7 +142,7 @@ static int section_init(struct epcg_epc *epc, unsigned idx,
 	for (uint64_t i = 0; i < sec->nr_pages; i++) {
 		struct epcg_epc_page *page = &sec->pages[i];
 
-		page->epc = epc;
+		page->epc_id = (uint16_t)epc->id;
 		page->section = (uint16_t)idx;
 		epcg_atomic_init(&page->flags, EPCG_EPC_PAGE_FREE);
 		epcg_list_add_tail(&page->list, &node->free);
@@ -159,11 +163,29 @@ static void section_finish(struct epcg_epc_section *sec)
 	free(sec->pages);
 }
 
+epcg_atomic(struct epcg_epc *) epcg__epc_by_id[EPCG_EPC_MAX_IDS];
+
+/* Give @epc the first free number.  Return: 0, or -ENOMEM if none is. */
+static int id_claim(struct epcg_epc *epc)
+{
+	for (unsigned i = 0; i < EPCG_EPC_MAX_IDS; i++) {
+		struct epcg_epc *none = NULL;
+
+		if (epcg_atomic_cas_acq_rel(&epcg__epc_by_id[i], &none, epc)) {
+			epc->id = i;
+			return 0;
+		}
+	}
+	return -ENOMEM;
+}
+
 /* Free what epcg_epc_create() built; the capacity is the caller's. */
 static void epc_free(struct epcg_epc *epc)
 {
 	for (unsigned i = 0; i < epc->nr_sections; i++)
 		section_finish(&epc->sections[i]);
+	if (epc->id < EPCG_EPC_MAX_IDS)
+		epcg_atomic_store_release(&epcg__epc_by_id[epc->id], NULL);
 	free(epc);
 }
 
@@ -187,11 +209,15 @@ int epcg_epc_create(struct epcg_misc *m, struct epcg_exec *ex,
 	memset(epc, 0, sizeof(*epc));
 	epc->misc = m;
 	epc->ex = ex;
+	epc->id = EPCG_EPC_MAX_IDS;
 	for (unsigned n = 0; n < EPCG_EPC_MAX_NODES; n++) {
 		epcg_spinlock_init(&epc->nodes[n].lock);
 		epcg_list_init(&epc->nodes[n].free);
 		epcg_atomic_init(&epc->nodes[n].nr_free, 0);
 	}
+	r = id_claim(epc);
+	if (r)
+		goto err_free;
 	for (unsigned i = 0; i < nr_secs; i++) {
 		r = section_init(epc, i, &secs[i]);
 		if (r)
@@ -278,7 +304,7 @@ struct epcg_epc_page *epcg__epc_take_frame(struct epcg_epc *epc, int nid)
 
 void epcg__epc_return_frame(struct epcg_epc_page *page)
 {
-	struct epcg_epc *epc = page->epc;
+	struct epcg_epc *epc = epcg__epc_page_epc(page);
 	struct epcg_epc_node *node =
 		&epc->nodes[epcg__epc_page_section(page)->node];
 

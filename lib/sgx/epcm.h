@@ -27,38 +27,48 @@
 #define EPCM_SECINFO_MASK \
 	(EPCG_SGX_SECINFO_PERM_MASK | EPCG_SGX_SECINFO_STATE_MASK)
 
-#define BUSY_EXCL 0x80000000u
+#define BUSY_EXCL 0x8000u
 
 /*
  * struct epcm_entry - one frame as the CPU sees it.
- * @busy: BUSY_EXCL, or the number of shared holders (atomic).
+ * @busy: BUSY_EXCL, or the number of shared holders, at most 0x7fff
+ *	(atomic; a leaf holds an entry shared only for its own duration, so
+ *	the count is bounded by the threads running leaves).
  * @flags: EPCM_VALID, EPCM_BLOCKED and the SECINFO bits (under @busy).
  * @type: enum epcg_sgx_page_type (under @busy).
  * @epoch: entry epoch recorded by EBLOCK, EMODPR, EMODT (under @busy).
  * @linaddr: the enclave linear address (under @busy).
  * @owner: the enclave of a SECS or child page, NULL for VA (under @busy).
- * @frame: the frame's bytes (immutable).
+ *
+ * One exists per frame: with the allocator's descriptor (40 bytes) a
+ * frame's metadata stays within 64 bytes.  So the frame's address is not
+ * kept here but asked of the unit's frame function (entry_frame()).
  */
 struct epcm_entry {
-	epcg_atomic(uint32_t) busy;
+	epcg_atomic(uint16_t) busy;
 	uint8_t flags;
 	uint8_t type;
 	uint32_t epoch;
 	uint64_t linaddr;
 	struct epcg_secs *owner;
-	void *frame;
 };
+
+_Static_assert(sizeof(struct epcm_entry) <= 24,
+	       "an EPCM entry takes at most 24 bytes");
 
 /*
  * struct epcg_encls - the machine's ENCLS unit.
  * @nr: frames (immutable).
  * @epcm: the entries (see struct epcm_entry).
+ * @frame, @frame_arg: where frame pfn's bytes are (immutable).
  * @crypto: the paging key and version counter.
  * @next_eid: the next enclave id (atomic).
  */
 struct epcg_encls {
 	uint64_t nr;
 	struct epcm_entry *epcm;
+	epcg_encls_frame_fn frame;
+	void *frame_arg;
 	struct epcg_paging_crypto *crypto;
 	epcg_atomic(uint64_t) next_eid;
 };
@@ -116,7 +126,7 @@ static inline struct secs_hidden *secs_hidden(void *frame)
 
 static inline bool entry_lock(struct epcm_entry *e)
 {
-	uint32_t idle = 0;
+	uint16_t idle = 0;
 
 	return epcg_atomic_cas_acq_rel(&e->busy, &idle, BUSY_EXCL);
 }
@@ -128,7 +138,7 @@ static inline void entry_unlock(struct epcm_entry *e)
 
 static inline bool entry_lock_shared(struct epcm_entry *e)
 {
-	uint32_t v = epcg_atomic_load_relaxed(&e->busy);
+	uint16_t v = epcg_atomic_load_relaxed(&e->busy);
 
 	do {
 		if (v & BUSY_EXCL)
@@ -145,6 +155,13 @@ static inline void entry_unlock_shared(struct epcm_entry *e)
 static inline struct epcm_entry *entry(struct epcg_encls *m, uint64_t pfn)
 {
 	return pfn < m->nr ? &m->epcm[pfn] : NULL;
+}
+
+/* The 4096 bytes of @e's frame. */
+static inline void *entry_frame(struct epcg_encls *m,
+				const struct epcm_entry *e)
+{
+	return m->frame(m->frame_arg, (uint64_t)(e - m->epcm));
 }
 
 static inline bool entry_is(const struct epcm_entry *e,
@@ -234,26 +251,27 @@ static inline bool secs_tracked(struct epcg_secs *s, uint32_t b)
  * every slot is naturally aligned, and 64-bit atomics are lock-free.
  */
 
-#define VA_SLOT(va, slot) \
-	((epcg_atomic(uint64_t) *)((uint64_t *)(va)->frame + (slot)))
+#define VA_SLOT(m, va, slot) \
+	((epcg_atomic(uint64_t) *)((uint64_t *)entry_frame(m, va) + (slot)))
 
-static inline uint64_t va_slot_load(struct epcm_entry *va, unsigned slot)
+static inline uint64_t va_slot_load(struct epcg_encls *m, struct epcm_entry *va,
+				    unsigned slot)
 {
-	return epcg_atomic_load_acquire(VA_SLOT(va, slot));
+	return epcg_atomic_load_acquire(VA_SLOT(m, va, slot));
 }
 
 /* Store @version, return what the slot held. */
-static inline uint64_t va_slot_xchg(struct epcm_entry *va, unsigned slot,
-				    uint64_t version)
+static inline uint64_t va_slot_xchg(struct epcg_encls *m, struct epcm_entry *va,
+				    unsigned slot, uint64_t version)
 {
-	return epcg_atomic_xchg_acq_rel(VA_SLOT(va, slot), version);
+	return epcg_atomic_xchg_acq_rel(VA_SLOT(m, va, slot), version);
 }
 
 /* Clear the slot if it still holds @version. */
-static inline bool va_slot_clear(struct epcm_entry *va, unsigned slot,
-				 uint64_t version)
+static inline bool va_slot_clear(struct epcg_encls *m, struct epcm_entry *va,
+				 unsigned slot, uint64_t version)
 {
-	return epcg_atomic_cas_acq_rel(VA_SLOT(va, slot), &version, 0);
+	return epcg_atomic_cas_acq_rel(VA_SLOT(m, va, slot), &version, 0);
 }
 
 static inline bool in_elrange(const struct epcg_secs *s, uint64_t linaddr)
