@@ -49,8 +49,11 @@ typedef void *(*epcg_encls_frame_fn)(void *arg, uint64_t pfn);
  * epcg__encls_create() - the ENCLS unit of a machine: an EPCM entry per
  * frame (all invalid) and a fresh random paging key.
  * @nr_frames: frames in the EPC, > 0.
- * @frame: gives the bytes of each frame; called once per frame, here.
- * @arg: passed to @frame.
+ * @frame: gives the bytes of each frame: called for every frame here, to
+ *	check them, then by each leaf for the frames it reads or writes (the
+ *	EPCM keeps no frame address, to stay small), so it must be cheap,
+ *	thread-safe and return the same address for a pfn every time.
+ * @arg: passed to @frame; must outlive the unit.
  * @ret: the unit.
  *
  * Context: any thread.
