@@ -52,6 +52,7 @@
 
 #define PAGE 4096u
 #define WORDS (PAGE / 8)
+/* Pages one add or one batch of whole-page accesses carries. */
 #define BATCH_MAX (EPCGFS_WIN_DATA_SIZE / PAGE)
 #define SIZE_DEFAULT (1u << 20)
 
@@ -231,10 +232,17 @@ static uint64_t pick(struct picker *pk)
 struct batch {
 	unsigned nr;
 	size_t pos; /* data bytes used */
-	uint64_t page[BATCH_MAX];
-	uint32_t version[BATCH_MAX]; /* a read's expected version */
-	size_t at[BATCH_MAX]; /* where its data is */
+	uint64_t page[EPCGFS_WIN_OPS_MAX];
+	uint32_t version[EPCGFS_WIN_OPS_MAX]; /* a read's expected version */
+	size_t at[EPCGFS_WIN_OPS_MAX]; /* where its data is */
 };
+
+/* Whether @b has room for one more access, a whole page at worst. */
+static bool batch_room(const struct batch *b)
+{
+	return b->nr < EPCGFS_WIN_OPS_MAX &&
+	       b->pos + PAGE <= EPCGFS_WIN_DATA_SIZE;
+}
 
 /* Add an access of @len bytes at byte @off of @page to @b. */
 static void batch_add(struct worker *w, struct batch *b, uint64_t page,
@@ -286,8 +294,8 @@ static int batch_run(struct worker *w, struct batch *b)
 
 static void *worker_main(void *arg)
 {
-	static _Thread_local struct batch b;
 	struct worker *w = arg;
+	struct batch *b = malloc(sizeof(*b));
 	struct encl *e = w->e;
 	const struct opts *o = e->o;
 	uint64_t reg = e->pages - o->tcs;
@@ -297,6 +305,12 @@ static void *worker_main(void *arg)
 		.stride = o->threads,
 	};
 
+	if (!b) {
+		w->err = -ENOMEM;
+		return NULL;
+	}
+	b->nr = 0;
+	b->pos = 0;
 	pk.n = (reg - w->index + o->threads - 1) / o->threads;
 	epcg_rng_seed(&pk.rng, o->seed ^ mix64(w->index + 1));
 	if (pk.pattern == PAT_ZIPF)
@@ -304,27 +318,28 @@ static void *worker_main(void *arg)
 	while (w->accesses < w->quota &&
 	       (!w->deadline_ns || now_ns() < w->deadline_ns)) {
 		uint64_t left = w->quota - w->accesses;
-		unsigned nr = left < BATCH_MAX ? (unsigned)left : BATCH_MAX;
+		unsigned nr = 0;
 
-		for (unsigned i = 0; i < nr; i++) {
+		for (; nr < left && batch_room(b); nr++) {
 			uint64_t p = pick(&pk);
 
 			if (epcg_rng_below(&pk.rng, 100) < o->writes) {
-				batch_add(w, &b, p, 0, PAGE, true);
+				batch_add(w, b, p, 0, PAGE, true);
 				w->writes++;
 			} else {
-				batch_add(w, &b, p,
+				batch_add(w, b, p,
 					  (unsigned)epcg_rng_below(
 						  &pk.rng, PAGE / o->touch) *
 						  o->touch,
 					  o->touch, false);
 			}
 		}
-		w->err = batch_run(w, &b);
+		w->err = batch_run(w, b);
 		if (w->err)
 			break;
 		w->accesses += nr;
 	}
+	free(b);
 	return NULL;
 }
 
@@ -335,6 +350,8 @@ static int verify_all(struct worker *w, uint64_t *verified)
 	struct encl *e = w->e;
 	int r;
 
+	b.nr = 0;
+	b.pos = 0;
 	*verified = 0;
 	for (uint64_t p = 0; p < e->pages;) {
 		unsigned nr = e->pages - p < BATCH_MAX ?

@@ -90,7 +90,7 @@ int epcgfs_ctl_addr(const char *mp, void *sockaddr_un, unsigned *ret_len);
  *	0                 EPCGFS_WIN_DATA_OFF                  EPCGFS_WIN_SIZE
  *	| op 0 | op 1 | ... |  data of op 0 | data of op 1 | ... |
  */
-#define EPCGFS_WIN_OPS_MAX 512u
+#define EPCGFS_WIN_OPS_MAX 4096u
 #define EPCGFS_WIN_DATA_OFF (EPCGFS_WIN_OPS_MAX * 16u)
 #define EPCGFS_WIN_DATA_SIZE (512u * 4096u)
 #define EPCGFS_WIN_SIZE (EPCGFS_WIN_DATA_OFF + EPCGFS_WIN_DATA_SIZE)

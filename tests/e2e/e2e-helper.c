@@ -353,7 +353,7 @@ static int do_hostile(const char *dir, uint64_t seed)
 		"encl-add @ 0 1 reg 8",
 		"encl-add @ 0 1 reg",
 		"encl-access @ 0",
-		"encl-access @ 513",
+		"encl-access @ 4097",
 		"encl-access @  1",
 		"encl-access @ 1 1",
 		"encl-access @ -1",
