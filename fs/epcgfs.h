@@ -68,8 +68,10 @@ int epcgfs_frame_recv(int fd, char *buf, size_t size, size_t *ret_len);
 
 /*
  * The same, with a file descriptor passed alongside (SCM_RIGHTS): the
- * daemon hands its window to a client this way.  @pass_fd < 0: none.
- * Receiving, *@ret_fd is the descriptor that came with the frame, or -1.
+ * daemon hands its window to a client this way.  @pass_fd < 0: none (the
+ * caller keeps it either way).  Receiving, *@ret_fd is the descriptor
+ * that came with the frame (close-on-exec, the caller's), or -1; on an
+ * error none is left open.  Returns as the two above.
  */
 int epcgfs_frame_send_fd(int fd, const void *buf, size_t len, int pass_fd);
 int epcgfs_frame_recv_fd(int fd, char *buf, size_t size, size_t *ret_len,
@@ -127,13 +129,25 @@ struct epcgfs_client {
 /**
  * epcgfs_client_open() - connect to the daemon serving @path and map the
  * window it hands out.
+ * @path: the mount point or a path inside it.
+ * @c: filled in; on failure its fd is -1.
  *
+ * The daemon knows the connection by this process's pid and uid: every
+ * connection a process opens may use the enclaves the process created.
+ *
+ * Context: any thread; one thread uses @c at a time.
  * Return: 0; -ECONNREFUSED if no daemon serves @path; -EPROTO if its
  * reply is not understood; -errno.
  */
 int epcgfs_client_open(const char *path, struct epcgfs_client *c);
 
-/** epcgfs_client_close() - unmap and hang up (@c may be unopened: fd -1). */
+/**
+ * epcgfs_client_close() - unmap and hang up; the daemon drops this
+ * connection's uses of enclaves (the last use releases one).
+ * @c: the client, may be unopened (fd -1).
+ *
+ * Context: the thread that uses @c.
+ */
 void epcgfs_client_close(struct epcgfs_client *c);
 
 /**
@@ -141,6 +155,9 @@ void epcgfs_client_close(struct epcgfs_client *c);
  * @vals: receives up to @nr_vals numbers that follow the status; missing
  *	ones are set to 0.
  *
+ * Blocks until the daemon answers: an add at a limit waits for reclaim.
+ *
+ * Context: the thread that uses @c.
  * Return: the status (0 or -errno from the daemon); -ECONNRESET or
  * another -errno if the exchange itself failed; -EPROTO for a reply that
  * is not a status.
