@@ -327,13 +327,6 @@ int epcg_encl_create(struct epcg_sgx *sgx, uint64_t size,
 	if (!sgx || !ret || size < 2 * PAGE || size > EPCG_ENCL_MAX_SIZE ||
 	    (size & (size - 1)))
 		return -EINVAL;
-	/*
-	 * The machine's owner operations for enclave pages.  Set before the
-	 * first enclave page can reach an LRU, so no reclaimer reads it
-	 * meanwhile; a no-op once set (tests may install fakes instead).
-	 */
-	if (!sgx->rops)
-		sgx->rops = &epcg__encl_reclaim_ops;
 	encl = encl_alloc(sgx, size);
 	if (!encl)
 		return -ENOMEM;

@@ -171,7 +171,8 @@ struct epcg_sgx_cgroup {
  * @misc, @ex, @epc: immutable after create.
  * @encls: the leaves' machine state (EPCM, paging key); see encls-internal.h.
  * @policy: immutable after create.
- * @rops: owner operations of enclave pages (set by the enclave layer).
+ * @rops: owner operations of enclave pages (epcg__encl_reclaim_ops, set
+ *	by epcg_sgx_create(); immutable afterwards except in tests).
  * @root_cg: the root cgroup's EPC cgroup state.
  * @ksgxd: the global reclaimer thread; set by create, cleared by destroy
  *	(tests stop and restart it only at quiescent points).

@@ -14,6 +14,7 @@
 #include <epcg/sgx.h>
 #include <stdarg.h>
 
+#include "encl-internal.h"
 #include "encls-internal.h"
 #include "epc-internal.h"
 #include "sgx-internal.h"
@@ -59,6 +60,12 @@ int epcg_sgx_create(struct epcg_misc *m, struct epcg_exec *ex,
 	sgx->misc = m;
 	sgx->ex = ex;
 	sgx->policy = cfg->policy;
+	/*
+	 * Enclave pages are the only reclaimable pages a machine holds, so
+	 * their owner operations are installed here, before any thread can
+	 * reach an LRU (tests replace them with fakes before use).
+	 */
+	sgx->rops = &epcg__encl_reclaim_ops;
 	epcg_mutex_init(&sgx->check_lock);
 	epcg__sgx_counters_init(&sgx->stats);
 
