@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Configure (once) and build one build directory.
 # Usage: scripts/build.sh DIR [meson options...]
+# EPCG_BUILD_TARGETS="t1 t2" builds only those ninja targets.
 set -eu
 dir=$1
 shift
@@ -12,4 +13,6 @@ if [ ! -f "$dir/build.ninja" ]; then
 	}
 	rm -f "$dir.setup.log"
 fi
-ninja -C "$dir" >/dev/null || ninja -C "$dir"
+# shellcheck disable=SC2086 # a list of targets, split on purpose
+ninja -C "$dir" ${EPCG_BUILD_TARGETS:-} >/dev/null ||
+	ninja -C "$dir" ${EPCG_BUILD_TARGETS:-}

@@ -18,9 +18,11 @@ scripts/build.sh build-asan -Dwerror=true -Db_sanitize=address,undefined \
 	-Db_lundef=false
 scripts/build.sh build-tsan -Dwerror=true -Db_sanitize=thread -Db_lundef=false
 # Host-allocation failure injection, under ASan+UBSan so that every failed
-# allocation's unwinding is leak-checked (only the fault suite runs here).
-scripts/build.sh build-fault -Dwerror=true -Dfault_injection=true \
-	-Db_sanitize=address,undefined -Db_lundef=false
+# allocation's unwinding is leak-checked (only the fault suite is built and
+# run here).
+EPCG_BUILD_TARGETS=tests/fault-alloc scripts/build.sh build-fault \
+	-Dwerror=true -Dfault_injection=true -Db_sanitize=address,undefined \
+	-Db_lundef=false
 
 EPCG_TEST_TIMEOUT_SCALE=3 exec scripts/run-tests.sh \
 	build:unit,stress,e2e,fuzz build-asan:unit,stress,fuzz build-tsan:unit,stress \
