@@ -215,9 +215,8 @@ static void bench_thrash(const char *name, const char *text)
 	c = median(base, BENCH_RUNS);
 	printf("%s: %llu accesses, %llu faults, %llu EWB, %llu ELDU in "
 	       "%.0f ms: %.0fk accesses/s, %.1f us/fault\n",
-	       name, (unsigned long long)accesses,
-	       (unsigned long long)faults, (unsigned long long)ewb,
-	       (unsigned long long)eldu, s / 1e6,
+	       name, (unsigned long long)accesses, (unsigned long long)faults,
+	       (unsigned long long)ewb, (unsigned long long)eldu, s / 1e6,
 	       (double)accesses / s * 1e6, s / (double)faults / 1e3);
 	printf("%s: AES-GCM alone (as many seals and opens): %.0f ms, "
 	       "share of the run %.2f\n",

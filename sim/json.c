@@ -11,12 +11,13 @@
  * member per line, except those marked flat (a cgroup's counters, an
  * array of samples), which stay on one line to keep the file readable.
  */
-#include "results.h"
-
 #include <errno.h>
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+
+#include <inttypes.h>
+
+#include "results.h"
 
 #define JSON_DEPTH 8
 

@@ -201,8 +201,8 @@ struct epcg_result_series {
 
 /* How a run ended. */
 enum epcg_results_end {
-	EPCG_RESULTS_END_DONE,		/* every enclave was done */
-	EPCG_RESULTS_END_DURATION,	/* the scenario's duration was reached */
+	EPCG_RESULTS_END_DONE, /* every enclave was done */
+	EPCG_RESULTS_END_DURATION, /* the scenario's duration was reached */
 	EPCG_RESULTS_END_NR
 };
 
@@ -284,6 +284,8 @@ const char *epcg_results_end_name(enum epcg_results_end end);
 /**
  * epcg_results_destroy() - free @r and everything it owns.
  * @r: the results, may be NULL.
+ *
+ * Context: any thread; nothing else may use @r.
  */
 void epcg_results_destroy(struct epcg_results *r);
 
@@ -291,9 +293,9 @@ void epcg_results_destroy(struct epcg_results *r);
 
 /* What the terminal table shows. */
 enum epcg_table_flags {
-	EPCG_TABLE_ALL = 0,		/* header, cgroups, enclaves, checks */
-	EPCG_TABLE_NO_HEADER = 1 << 0,	/* no "epcg run: ..." header line */
-	EPCG_TABLE_FAILED_ONLY = 1 << 1,	/* only the FAIL lines */
+	EPCG_TABLE_ALL = 0, /* header, cgroups, enclaves, checks */
+	EPCG_TABLE_NO_HEADER = 1 << 0, /* no "epcg run: ..." header line */
+	EPCG_TABLE_FAILED_ONLY = 1 << 1, /* only the FAIL lines */
 };
 
 /**
@@ -308,7 +310,8 @@ enum epcg_table_flags {
  * pages, accesses, faults, outcome, virtual time); then one PASS or
  * FAIL line per expectation, kselftest style, and a summary line.
  *
- * Return: 0; -EIO if writing failed.
+ * Context: any thread; reads @r only.
+ * Return: 0; -ENOMEM; -EIO if writing failed.
  */
 int epcg_results_print_table(const struct epcg_results *r, FILE *f,
 			     unsigned flags);
@@ -324,6 +327,7 @@ int epcg_results_print_table(const struct epcg_results *r, FILE *f,
  * RFC 8259 says (quote, backslash, control characters as \uXXXX; other
  * bytes as they are).
  *
+ * Context: any thread; reads @r only.
  * Return: 0; -EIO if writing failed.
  */
 int epcg_results_write_json(const struct epcg_results *r, FILE *f);

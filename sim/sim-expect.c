@@ -12,13 +12,14 @@
  * released), summed over a count group.  Outcomes compare how each
  * instance ended, "running" for one that has not.
  */
-#include "sim-internal.h"
-
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <inttypes.h>
+
+#include "sim-internal.h"
 
 static const char *const cmp_names[EPCG_CMP_NR] = {
 	"==", "!=", "<", "<=", ">", ">=",
@@ -72,9 +73,9 @@ char *epcg__sim_fmt_time(char *buf, size_t size, uint64_t ns)
 	static const struct {
 		const char *unit;
 		uint64_t ns;
-	} units[] = {
-		{ "s", 1000000000ull }, { "ms", 1000000ull }, { "us", 1000ull }
-	};
+	} units[] = { { "s", 1000000000ull },
+		      { "ms", 1000000ull },
+		      { "us", 1000ull } };
 
 	for (size_t i = 0; ns && i < sizeof(units) / sizeof(units[0]); i++) {
 		if (ns % units[i].ns)
@@ -201,7 +202,7 @@ static bool outcome_matches(enum epcg_outcome have, enum epcg_outcome want)
 static int expect_text(struct sim *s, const struct epcg_expect *x, char **ret)
 {
 	const char *what = x->target == EPCG_TARGET_CGROUP ? "cgroup" :
-							      "enclave";
+							     "enclave";
 	const char *name;
 	char v[32];
 	char *text;
@@ -253,16 +254,17 @@ static int check_outcome(struct sim *s, const struct epcg_expect *x,
 	} else {
 		out->passed = n == x->count;
 		if (x->count == 1)
-			r = asprintf(&out->detail, "was %s",
-				     epcg_outcome_name(
-					     epcg__sim_enclave_outcome(
-						     &s->encls[x->index])));
+			r = asprintf(
+				&out->detail, "was %s",
+				epcg_outcome_name(epcg__sim_enclave_outcome(
+					&s->encls[x->index])));
 		else if (out->passed)
 			r = asprintf(&out->detail, "all %u", x->count);
 		else
-			r = asprintf(&out->detail, "%" PRIu64 " of %u; one "
-				     "was %s", n, x->count,
-				     epcg_outcome_name(first));
+			r = asprintf(&out->detail,
+				     "%" PRIu64 " of %u; one "
+				     "was %s",
+				     n, x->count, epcg_outcome_name(first));
 	}
 	return r < 0 ? -ENOMEM : 0;
 }
@@ -288,9 +290,9 @@ int epcg__sim_expect(struct sim *s, const struct epcg_expect *x,
 		out->actual = cgroup_metric(s, x->index, x->metric);
 	else
 		for (unsigned i = 0; i < x->count; i++)
-			out->actual += enclave_metric(
-				&s->encls[x->index + (int)i], x->metric,
-				now_ns);
+			out->actual +=
+				enclave_metric(&s->encls[x->index + (int)i],
+					       x->metric, now_ns);
 	out->passed = compare(out->actual, x->cmp, x->value);
 	fmt_value(v, sizeof(v), unit_of(x->metric), out->actual);
 	if (asprintf(&out->detail, "was %s", v) < 0) {

@@ -35,19 +35,19 @@ struct sim_enclave;
 struct sim_thread {
 	struct sim_enclave *e;
 	unsigned idx;
-	struct epcg_vthread *vt;	/* NULL until spawned */
-	struct epcg_encl_thread *et;	/* while inside the enclave */
+	struct epcg_vthread *vt; /* NULL until spawned */
+	struct epcg_encl_thread *et; /* while inside the enclave */
 	struct epcg_workload_gen gen;
 	uint64_t start_ns;
 };
 
 /* Where an enclave's process is in its life. */
 enum sim_state {
-	SIM_PENDING,	/* "start never", no start event yet */
-	SIM_SCHEDULED,	/* its process is spawned, has not run yet */
-	SIM_BUILDING,	/* create, add pages, init */
-	SIM_RUNNING,	/* its threads run the workload */
-	SIM_ENDED,	/* released; outcome and counters final */
+	SIM_PENDING, /* "start never", no start event yet */
+	SIM_SCHEDULED, /* its process is spawned, has not run yet */
+	SIM_BUILDING, /* create, add pages, init */
+	SIM_RUNNING, /* its threads run the workload */
+	SIM_ENDED, /* released; outcome and counters final */
 	SIM_STATE_NR
 };
 
@@ -61,22 +61,22 @@ struct sim_enclave {
 	const struct epcg_scenario_enclave *decl;
 	unsigned idx;
 	struct epcg_task task;
-	struct epcg_trace trace;	/* TRACE workloads */
-	struct epcg_encl *encl;		/* once created, until released */
-	struct epcg_vthread *proc;	/* builds it, then spawns threads */
-	struct epcg_vthread *reaper;	/* cleans up after a kill */
+	struct epcg_trace trace; /* TRACE workloads */
+	struct epcg_encl *encl; /* once created, until released */
+	struct epcg_vthread *proc; /* builds it, then spawns threads */
+	struct epcg_vthread *reaper; /* cleans up after a kill */
 	struct sim_thread *threads;
-	unsigned nr_running;		/* threads not done with the workload */
+	unsigned nr_running; /* threads not done with the workload */
 	enum sim_state state;
-	bool killed;			/* SIGKILL sent */
-	bool stopping;			/* asked to finish */
-	bool failed;			/* ENOMEM, SIGBUS or EFAULT met */
-	enum epcg_outcome outcome;	/* once ended, or failed */
+	bool killed; /* SIGKILL sent */
+	bool stopping; /* asked to finish */
+	bool failed; /* ENOMEM, SIGBUS or EFAULT met */
+	enum epcg_outcome outcome; /* once ended, or failed */
 	int error;
 	uint64_t start_ns;
 	uint64_t end_ns;
-	struct epcg_encl_stats final;	/* counters when it was released */
-	int final_cgroup;		/* results index of its cgroup then */
+	struct epcg_encl_stats final; /* counters when it was released */
+	int final_cgroup; /* results index of its cgroup then */
 };
 
 struct sim {
@@ -86,20 +86,20 @@ struct sim {
 	struct epcg_misc *misc;
 	struct epcg_exec *ex;
 	struct epcg_sgx *sgx;
-	struct epcg_misc_cg **cgs;	/* results cgroup index -> misc cgroup */
+	struct epcg_misc_cg **cgs; /* results cgroup index -> misc cgroup */
 	unsigned nr_cgs;
 	struct sim_enclave *encls;
 	struct epcg_vthread *events_vt;
 	struct epcg_vthread *sampler_vt;
-	unsigned nr_active;		/* enclaves spawned, not yet ended */
+	unsigned nr_active; /* enclaves spawned, not yet ended */
 	bool events_done;
 	struct epcg_results *r;
-	unsigned series_cap;		/* samples room in r->series */
-	unsigned *event_expect;		/* event index -> r->expects index */
-	struct epcg_sgx_stats *local;	/* scratch, nr_cgs each */
+	unsigned series_cap; /* samples room in r->series */
+	unsigned *event_expect; /* event index -> r->expects index */
+	struct epcg_sgx_stats *local; /* scratch, nr_cgs each */
 	struct epcg_sgx_stats *total;
-	int err;			/* first failure inside the run */
-	char *msg;			/* its message */
+	int err; /* first failure inside the run */
+	char *msg; /* its message */
 	size_t msglen;
 };
 

@@ -68,13 +68,14 @@
  * the scheduler in fixed slices of virtual time (for the progress
  * display), which does not change the order in which threads run.
  */
-#include "sim-internal.h"
-
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <stdarg.h>
+
+#include "sim-internal.h"
 
 #define PAGE EPCG_PAGE_SIZE
 #define RES EPCG_MISC_RES_SGX_EPC
@@ -418,7 +419,8 @@ static void process_main(void *arg)
 						EPCG_OUTCOME_EFAULT,
 			       err);
 		if (err != -ENOMEM)
-			epcg__sim_fail(s, err, "%s: building the enclave failed",
+			epcg__sim_fail(s, err,
+				       "%s: building the enclave failed",
 				       e->decl->name);
 	}
 	if (err || e->stopping) {
@@ -448,8 +450,8 @@ static int enclave_spawn(struct sim_enclave *e, uint64_t at_ns)
 	struct sim *s = e->sim;
 	int err;
 
-	err = epcg_exec_spawn(s->ex, e->decl->name, at_ns, process_main, e, &e->task,
-			      &e->proc);
+	err = epcg_exec_spawn(s->ex, e->decl->name, at_ns, process_main, e,
+			      &e->task, &e->proc);
 	if (err)
 		return err;
 	e->state = SIM_SCHEDULED;
@@ -481,7 +483,7 @@ static void event_stop(struct sim_enclave *e)
 		e->final_cgroup = epcg__sim_task_cgroup(e->sim, &e->task);
 		e->state = SIM_ENDED;
 	} else if (e->state == SIM_SCHEDULED) {
-		epcg_vthread_kill(e->proc);	/* never runs */
+		epcg_vthread_kill(e->proc); /* never runs */
 		e->start_ns = EPCG_SCENARIO_NEVER;
 		enclave_end(e, EPCG_OUTCOME_STOPPED, EPCG_SCENARIO_NEVER);
 	}
@@ -532,9 +534,8 @@ static void do_event(struct sim *s, unsigned i)
 		enclave_kill(e);
 		break;
 	case EPCG_EVENT_MOVE:
-		epcg_misc_task_attach(&e->task, ev->cgroup < 0 ?
-							NULL :
-							cg_of(s, ev->cgroup));
+		epcg_misc_task_attach(
+			&e->task, ev->cgroup < 0 ? NULL : cg_of(s, ev->cgroup));
 		break;
 	case EPCG_EVENT_EXPECT:
 		err = epcg__sim_expect(s, &ev->expect, now(s),
@@ -700,23 +701,23 @@ static int setup_enclave(struct sim *s, unsigned idx)
 	e->state = SIM_PENDING;
 	e->start_ns = EPCG_SCENARIO_NEVER;
 	e->end_ns = EPCG_SCENARIO_NEVER;
-	epcg_task_init(&e->task, d->pid,
-		       sc->secs[idx % sc->nr_secs].node);
-	epcg_misc_task_attach(&e->task, d->cgroup < 0 ? NULL :
-							cg_of(s, d->cgroup));
+	epcg_task_init(&e->task, d->pid, sc->secs[idx % sc->nr_secs].node);
+	epcg_misc_task_attach(&e->task,
+			      d->cgroup < 0 ? NULL : cg_of(s, d->cgroup));
 	e->threads = calloc(d->threads, sizeof(*e->threads));
 	if (!e->threads)
 		return -ENOMEM;
 	if (d->wl.pattern == EPCG_PATTERN_TRACE) {
-		err = epcg_trace_load(d->wl.trace_path, &d->wl.trace,
-				      &e->trace, why, sizeof(why));
+		err = epcg_trace_load(d->wl.trace_path, &d->wl.trace, &e->trace,
+				      why, sizeof(why));
 		if (err) {
 			if (err != -EINVAL && err != -ENOMEM)
 				snprintf(why, sizeof(why), "%s: %s",
 					 d->wl.trace_path, strerror(-err));
-			epcg__sim_fail(s, -EINVAL, "%s:%d: cannot read the "
-				       "trace of '%s': %s", sc->file,
-				       d->wl.line, d->name, why);
+			epcg__sim_fail(s, -EINVAL,
+				       "%s:%d: cannot read the "
+				       "trace of '%s': %s",
+				       sc->file, d->wl.line, d->name, why);
 			return -EINVAL;
 		}
 		trace = &e->trace;
@@ -730,8 +731,10 @@ static int setup_enclave(struct sim *s, unsigned idx)
 					     sc->seed, (uint64_t)idx * 1024 + i,
 					     sc->cost_ns[EPCG_COST_ACCESS]);
 		if (err) {
-			epcg__sim_fail(s, -EINVAL, "%s:%d: the workload of "
-				       "'%s' cannot run on it", sc->file,
+			epcg__sim_fail(s, -EINVAL,
+				       "%s:%d: the workload of "
+				       "'%s' cannot run on it",
+				       sc->file,
 				       d->wl.line ? d->wl.line : d->line,
 				       d->name);
 			return -EINVAL;
@@ -873,7 +876,8 @@ static int drive(struct sim *s, const struct epcg_sim_opts *opts)
 			break;
 		}
 		if (rc != -ETIMEDOUT) {
-			epcg__sim_fail(s, rc, "the simulation got stuck at "
+			epcg__sim_fail(s, rc,
+				       "the simulation got stuck at "
 				       "%llu ns: threads wait for "
 				       "something that cannot come",
 				       (unsigned long long)now(s));
@@ -919,10 +923,11 @@ static int finish_enclaves(struct sim *s)
 		x->start_ns = e->start_ns;
 		x->end_ns = ended ? e->end_ns :
 			    e->start_ns == EPCG_SCENARIO_NEVER ?
-					EPCG_SCENARIO_NEVER :
-					r->virtual_ns;
+				    EPCG_SCENARIO_NEVER :
+				    r->virtual_ns;
 		x->virtual_ns = x->start_ns == EPCG_SCENARIO_NEVER ||
-						x->end_ns == EPCG_SCENARIO_NEVER ?
+						x->end_ns ==
+							EPCG_SCENARIO_NEVER ?
 					0 :
 					x->end_ns - x->start_ns;
 		r->accesses += x->accesses;
@@ -1022,15 +1027,18 @@ static int wind_down(struct sim *s)
 		return rc;
 	}
 	if (epcg_misc_usage(s->cgs[0], RES)) {
-		epcg__sim_fail(s, -EIO, "%llu bytes of sgx_epc still charged "
+		epcg__sim_fail(s, -EIO,
+			       "%llu bytes of sgx_epc still charged "
 			       "after every enclave was released",
 			       (unsigned long long)epcg_misc_usage(s->cgs[0],
 								   RES));
 		return -EIO;
 	}
 	if (epcg_sgx_check(s->sgx, why, sizeof(why))) {
-		epcg__sim_fail(s, -EIO, "the machine's accounting is "
-			       "inconsistent: %s", why);
+		epcg__sim_fail(s, -EIO,
+			       "the machine's accounting is "
+			       "inconsistent: %s",
+			       why);
 		return -EIO;
 	}
 	return 0;

@@ -6,13 +6,14 @@
  * lines.  Columns are as wide as their widest cell; sizes are binary
  * (K, M, G) with one decimal unless exact; times are virtual.
  */
-#include "results.h"
-
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <inttypes.h>
+
+#include "results.h"
 
 #define CELL 128
 #define MAX_COLS 12
@@ -20,7 +21,7 @@
 /* A table: a header row and rows of cells, all formatted beforehand. */
 struct table {
 	unsigned cols;
-	unsigned rows;		/* the header included */
+	unsigned rows; /* the header included */
 	char (*cell)[MAX_COLS][CELL];
 	unsigned width[MAX_COLS];
 };
@@ -115,8 +116,9 @@ static int print_header(const struct epcg_results *r, FILE *f)
 {
 	char epc[CELL], end[CELL];
 
-	fprintf(f, "epcg run: %s  policy %s  seed %" PRIu64 "  EPC %s in %u "
-		   "section%s  ran %s (%s)\n\n",
+	fprintf(f,
+		"epcg run: %s  policy %s  seed %" PRIu64 "  EPC %s in %u "
+		"section%s  ran %s (%s)\n\n",
 		r->scenario, epcg_sgx_policy_name(r->policy), r->seed,
 		fmt_size(epc, r->epc_bytes), r->nr_sections,
 		r->nr_sections == 1 ? "" : "s", fmt_time(end, r->virtual_ns),
@@ -128,8 +130,8 @@ static int print_header(const struct epcg_results *r, FILE *f)
 static int print_cgroups(const struct epcg_results *r, FILE *f)
 {
 	static const char *const head[] = {
-		"cgroup", "max",   "current", "peak",  "events", "events.local",
-		"EWB",	  "ELDU",  "faults",  "ENOMEM", "SIGBUS",
+		"cgroup", "max",  "current", "peak",   "events", "events.local",
+		"EWB",	  "ELDU", "faults",  "ENOMEM", "SIGBUS",
 	};
 	unsigned cols = sizeof(head) / sizeof(head[0]);
 	struct table t;
@@ -162,7 +164,7 @@ static int print_cgroups(const struct epcg_results *r, FILE *f)
 static int print_enclaves(const struct epcg_results *r, FILE *f)
 {
 	static const char *const head[] = {
-		"enclave", "cgroup", "pages",	"accesses",
+		"enclave", "cgroup",  "pages", "accesses",
 		"faults",  "outcome", "time",
 	};
 	unsigned cols = sizeof(head) / sizeof(head[0]);
@@ -195,8 +197,7 @@ static int print_enclaves(const struct epcg_results *r, FILE *f)
 	return 0;
 }
 
-static void print_expects(const struct epcg_results *r, FILE *f,
-			  unsigned flags)
+static void print_expects(const struct epcg_results *r, FILE *f, unsigned flags)
 {
 	char at[CELL];
 

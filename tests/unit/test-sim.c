@@ -8,11 +8,11 @@
  * must; and the simulator agrees with the live model on outcomes and
  * misc.current/misc.peak for scenarios small enough to run both ways.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <dirent.h>
 #include <epcg/encl.h>
 #include <epcg/exec.h>
 #include <epcg/misc.h>
@@ -81,8 +81,8 @@ encl_named(const struct epcg_results *r, const char *name)
 	epcg_test_fail(__FILE__, __LINE__, "no enclave %s", name);
 }
 
-static const struct epcg_result_cgroup *
-cg_named(const struct epcg_results *r, const char *path)
+static const struct epcg_result_cgroup *cg_named(const struct epcg_results *r,
+						 const char *path)
 {
 	for (unsigned i = 0; i < r->nr_cgroups; i++)
 		if (!strcmp(r->cgroups[i].path, path))
@@ -178,7 +178,8 @@ TEST(table_is_deterministic_too)
 TEST(quantum_and_interval_do_not_change_outcomes)
 {
 	struct epcg_scenario *sc = parse(busy_scn);
-	struct epcg_sim_opts fine = { .quantum_ns = 5000, .sample_ns = 1000000 };
+	struct epcg_sim_opts fine = { .quantum_ns = 5000,
+				      .sample_ns = 1000000 };
 	struct epcg_results *a = run_sc(sc), *b = NULL;
 
 	ASSERT_OK(epcg_sim_run(sc, &fine, &b, err, sizeof(err)));
@@ -216,11 +217,11 @@ static const char kinds_scn[] =
 	"enclave thief size 1M cgroup /bus start 50ms\n"
 	"enclave w count 3 size 64K cgroup /ok start 2s\n"
 	"at 40ms set /bus max 8K\n"
-	"at 30ms expect cgroup /bus current >= 1M\n"	/* 14 */
+	"at 30ms expect cgroup /bus current >= 1M\n" /* 14 */
 	"at 30ms expect cgroup /bus current < 1M\n"
-	"at 2s expect cgroup /ok current == 0\n"	/* 16: not reached */
+	"at 2s expect cgroup /ok current == 0\n" /* 16: not reached */
 	"# from here on, pairs: pass on even lines, fail on odd ones\n"
-	"expect cgroup /ok peak == 1032K\n"		/* 18 */
+	"expect cgroup /ok peak == 1032K\n" /* 18 */
 	"expect cgroup /ok peak != 1032K\n"
 	"expect cgroup /ok max == 2M\n"
 	"expect cgroup / max < max\n"
@@ -342,23 +343,23 @@ TEST(sigbus_when_a_fault_has_nothing_to_reclaim)
 
 TEST(killed_stopped_and_running)
 {
-	struct epcg_results *r = run_text(
-		"epc 8M\n"
-		"duration 100ms\n"
-		"cgroup /k max 4M\n"
-		"enclave k size 1M threads 2 cgroup /k\n"
-		"workload k uniform duration 1s think 1us\n"
-		"enclave early size 1M cgroup /k start 50ms\n"
-		"enclave building size 8M cgroup /k start 60ms\n"
-		"enclave s size 1M start 10ms\n"
-		"workload s scan duration 1s think 1us\n"
-		"enclave run size 1M start 20ms\n"
-		"workload run scan duration 1s think 1us\n"
-		"at 30ms kill k\n"
-		"at 40ms kill early\n"
-		"at 40ms stop s\n"
-		"at 61ms kill building\n"
-		"at 45ms expect cgroup /k current == 0\n");
+	struct epcg_results *r =
+		run_text("epc 8M\n"
+			 "duration 100ms\n"
+			 "cgroup /k max 4M\n"
+			 "enclave k size 1M threads 2 cgroup /k\n"
+			 "workload k uniform duration 1s think 1us\n"
+			 "enclave early size 1M cgroup /k start 50ms\n"
+			 "enclave building size 8M cgroup /k start 60ms\n"
+			 "enclave s size 1M start 10ms\n"
+			 "workload s scan duration 1s think 1us\n"
+			 "enclave run size 1M start 20ms\n"
+			 "workload run scan duration 1s think 1us\n"
+			 "at 30ms kill k\n"
+			 "at 40ms kill early\n"
+			 "at 40ms stop s\n"
+			 "at 61ms kill building\n"
+			 "at 45ms expect cgroup /k current == 0\n");
 	const struct epcg_result_enclave *k = encl_named(r, "k");
 	const struct epcg_result_enclave *early = encl_named(r, "early");
 	const struct epcg_result_enclave *building = encl_named(r, "building");
@@ -396,22 +397,23 @@ TEST(killed_stopped_and_running)
 TEST(a_move_leaves_charges_where_they_were_made)
 {
 	/* "m" adds 1M in /from, moves, then grows by EAUG in /to. */
-	struct epcg_results *r = run_text("epc 16M\n"
-					  "cgroup /from\n"
-					  "cgroup /to\n"
-					  "enclave m size 2M edmm on cgroup /from\n"
-					  "workload m scan accesses 512 think 100us\n"
-					  "at 20ms move m /to\n"
-					  "at 15ms expect cgroup /from current "
-					  "<= 1M\n"
-					  "at 45ms expect cgroup /to current >= "
-					  "512K\n"
-					  "at 45ms expect cgroup /from current "
-					  "<= 1M\n");
+	struct epcg_results *r =
+		run_text("epc 16M\n"
+			 "cgroup /from\n"
+			 "cgroup /to\n"
+			 "enclave m size 2M edmm on cgroup /from\n"
+			 "workload m scan accesses 512 think 100us\n"
+			 "at 20ms move m /to\n"
+			 "at 15ms expect cgroup /from current "
+			 "<= 1M\n"
+			 "at 45ms expect cgroup /to current >= "
+			 "512K\n"
+			 "at 45ms expect cgroup /from current "
+			 "<= 1M\n");
 	const struct epcg_result_enclave *m = encl_named(r, "m");
 
 	ASSERT_EQ(m->outcome, EPCG_OUTCOME_OK);
-	ASSERT_EQ(m->cgroup, 2);	/* "/to" */
+	ASSERT_EQ(m->cgroup, 2); /* "/to" */
 	ASSERT_EQ(r->nr_failed, 0);
 	ASSERT_CMP(cg_named(r, "/from")->peak, <=, MIB);
 	ASSERT_CMP(cg_named(r, "/to")->peak, >=, 512 * KIB);
@@ -425,7 +427,7 @@ TEST(series_samples_every_cgroup_at_the_interval)
 	struct epcg_results *r = NULL;
 
 	ASSERT_OK(epcg_sim_run(sc, &opts, &r, err, sizeof(err)));
-	ASSERT_EQ(r->series.nr, 9);	/* 0, 25, ..., 200 ms */
+	ASSERT_EQ(r->series.nr, 9); /* 0, 25, ..., 200 ms */
 	for (unsigned i = 0; i < r->series.nr; i++) {
 		ASSERT_U64_EQ(r->series.t_ns[i], i * 25000000ull);
 		for (unsigned c = 0; c < r->nr_cgroups; c++) {
@@ -471,7 +473,9 @@ TEST(errors_name_the_scenario_line)
 TEST(json_escapes_strings)
 {
 	struct epcg_results r = { .version = EPCG_RESULTS_VERSION };
-	char name[] = "a\"b\\c\nd\te\x01" "f\x7f" "g\xc3\xa9";
+	char name[] = "a\"b\\c\nd\te\x01"
+		      "f\x7f"
+		      "g\xc3\xa9";
 	char *j;
 	size_t len;
 
@@ -549,8 +553,8 @@ static void run_shipped(const char *name, enum scenario_size size)
 }
 
 static const char *const shipped[] = {
-	"default.scn",	     "kselftest.scn", "limit-drop.scn",
-	"overcommit-global.scn", "phases.scn",   "sibling-pressure.scn",
+	"default.scn",		 "kselftest.scn", "limit-drop.scn",
+	"overcommit-global.scn", "phases.scn",	  "sibling-pressure.scn",
 	"trace-replay.scn",
 };
 
@@ -628,10 +632,10 @@ TEST(every_shipped_scenario_has_a_test)
  */
 struct live_case {
 	const char *name;
-	uint64_t size1;		/* e1 */
-	uint64_t max1;		/* /c at the start */
-	uint64_t drop;		/* then this (0: no drop, no e2) */
-	uint64_t size2;		/* e2 */
+	uint64_t size1; /* e1 */
+	uint64_t max1; /* /c at the start */
+	uint64_t drop; /* then this (0: no drop, no e2) */
+	uint64_t size2; /* e2 */
 };
 
 static const struct live_case live_cases[] = {
@@ -662,11 +666,9 @@ static int live_build(struct epcg_sgx *sgx, uint64_t size,
 	e = epcg_encl_add_pages(*ret, 0, zero_page, 1, EPCG_ENCL_PAGE_TCS, 0,
 				NULL);
 	for (uint64_t p = 1; !e && p < size / PG; p++)
-		e = epcg_encl_add_pages(*ret, p * PG, zero_page, 1,
-					EPCG_ENCL_PAGE_REG,
-					EPCG_ENCL_PROT_READ |
-						EPCG_ENCL_PROT_WRITE,
-					NULL);
+		e = epcg_encl_add_pages(
+			*ret, p * PG, zero_page, 1, EPCG_ENCL_PAGE_REG,
+			EPCG_ENCL_PROT_READ | EPCG_ENCL_PROT_WRITE, NULL);
 	if (!e)
 		e = epcg_encl_init(*ret, NULL);
 	return e;
@@ -700,8 +702,8 @@ static void live_run(const struct live_case *lc, struct live_result *out)
 	if (!e) {
 		ASSERT_OK(epcg_encl_enter(e1, &t));
 		for (uint64_t p = 0; p < lc->size1 / PG; p++)
-			ASSERT_OK(epcg_encl_touch(e1, t, p * PG,
-						  EPCG_ENCL_READ));
+			ASSERT_OK(
+				epcg_encl_touch(e1, t, p * PG, EPCG_ENCL_READ));
 		if (lc->drop) {
 			ASSERT_OK(epcg_misc_set_max(cg, RES, lc->drop));
 			e = live_build(sgx, lc->size2, &e2);
@@ -765,18 +767,17 @@ TEST(simulator_agrees_with_the_live_model)
 
 		live_run(lc, &live);
 		virt_run(lc, &virt);
-		epcg_test_note("%s: live %s/%s peak %llu, virtual %s/%s "
-			       "peak %llu",
-			       lc->name, epcg_outcome_name(live.o1),
-			       live.o2 < EPCG_OUTCOME_NR ?
-				       epcg_outcome_name(live.o2) :
-				       "-",
-			       (unsigned long long)live.peak,
-			       epcg_outcome_name(virt.o1),
-			       virt.o2 < EPCG_OUTCOME_NR ?
-				       epcg_outcome_name(virt.o2) :
-				       "-",
-			       (unsigned long long)virt.peak);
+		epcg_test_note(
+			"%s: live %s/%s peak %llu, virtual %s/%s "
+			"peak %llu",
+			lc->name, epcg_outcome_name(live.o1),
+			live.o2 < EPCG_OUTCOME_NR ? epcg_outcome_name(live.o2) :
+						    "-",
+			(unsigned long long)live.peak,
+			epcg_outcome_name(virt.o1),
+			virt.o2 < EPCG_OUTCOME_NR ? epcg_outcome_name(virt.o2) :
+						    "-",
+			(unsigned long long)virt.peak);
 		ASSERT_EQ(live.o1, virt.o1);
 		ASSERT_EQ(live.o2, virt.o2);
 		ASSERT_U64_EQ(live.peak, virt.peak);
