@@ -45,6 +45,7 @@
  * called into the tree, the machine or an enclave while it is held.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,7 @@
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -437,14 +439,60 @@ static void serve(struct epcgfs_conn *conn)
 	}
 }
 
+/*
+ * Client connections do bulk work (a batch of 4096 accesses keeps a thread
+ * busy for a millisecond or more), while the FUSE threads answer file
+ * operations someone waits on (cat misc.current).  A busy host shares its
+ * CPUs by weight, so while it serves requests a connection thread runs
+ * CONN_NICE lower (a third of the weight): a file operation then waits
+ * less for a CPU behind the clients' batches (docs/benchmarks.md, target
+ * 7).  It goes back to the daemon's priority to release what the client
+ * held, which a client's exit should not wait on any longer than before;
+ * so it lowers its priority only if it may raise it again (root, or a
+ * RLIMIT_NICE that allows it).  Linux keeps the nice value per thread.
+ */
+#define CONN_NICE 5
+
+/*
+ * Lower the calling thread's priority by CONN_NICE if it may be restored.
+ * Return: the nice value to restore with setpriority(), or INT_MIN if
+ * nothing changed.
+ */
+static int conn_lower_priority(void)
+{
+	struct rlimit rl;
+	int nice;
+
+	errno = 0;
+	nice = getpriority(PRIO_PROCESS, (id_t)gettid());
+	if (errno)
+		return INT_MIN;
+	/* Unprivileged threads may go down to nice 20 - RLIMIT_NICE. */
+	if (geteuid() && (getrlimit(RLIMIT_NICE, &rl) ||
+			  (rl.rlim_cur != RLIM_INFINITY &&
+			   (rlim_t)(20 - nice) > rl.rlim_cur)))
+		return INT_MIN;
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), nice + CONN_NICE))
+		return INT_MIN;
+	return nice;
+}
+
+static void conn_restore_priority(int nice)
+{
+	if (nice != INT_MIN)
+		setpriority(PRIO_PROCESS, (id_t)gettid(), nice);
+}
+
 static void *conn_thread(void *arg)
 {
 	struct epcgfs_conn *conn = arg;
 	struct epcgfs_ctl *c = conn->peer.ctl;
+	int nice = conn_lower_priority();
 	uint64_t one = 1;
 
 	epcg_task_set_current(&conn->task);
 	serve(conn);
+	conn_restore_priority(nice);
 	/* Everything the client held goes before the connection does. */
 	epcgfs_encl_session_end(&conn->peer);
 	if (conn->bound)
