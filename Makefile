@@ -2,7 +2,8 @@
 # Thin wrapper over meson/ninja for the README's commands.
 #   make run     build, then run the main job (epcg on its embedded default)
 #   make check   the whole test suite (normal, ASan+UBSan and TSan builds)
-#   make bench   build the release configuration and run the benchmarks
+#   make bench   build the release configuration, run every benchmark and
+#                summarize the targets (scripts/bench.sh)
 #   make format  reformat the C sources with clang-format
 BUILD ?= build
 
@@ -21,8 +22,7 @@ check:
 	scripts/check.sh
 
 bench: deps
-	scripts/build.sh build-release --buildtype=release
-	for b in build-release/bench/bench-*; do [ -x "$$b" ] && "$$b"; done
+	scripts/bench.sh build-release
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
