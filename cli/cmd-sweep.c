@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <epcg/sgx.h>
@@ -421,11 +422,28 @@ static int write_file(const struct epcg_sweep *sw, const char *path,
 		      sweep_writer *fn)
 {
 	char tmp[4096];
+	struct stat st;
 	FILE *f;
 	int err;
 
 	if (!strcmp(path, "-")) {
 		err = fn(sw, stdout);
+		goto out;
+	}
+	/*
+	 * Only a regular file (or a new one) is replaced atomically through
+	 * PATH.tmp and rename; anything else (/dev/null, a FIFO, a terminal)
+	 * is written in place, never replaced by a regular file.
+	 */
+	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
+		f = fopen(path, "w");
+		if (!f) {
+			err = -errno;
+			goto out;
+		}
+		err = fn(sw, f);
+		if (fclose(f) && !err)
+			err = -EIO;
 		goto out;
 	}
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
