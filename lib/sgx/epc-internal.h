@@ -131,6 +131,8 @@ struct epcg_epc_node {
  * @nr_pages: frames in all sections (immutable).
  * @nr_epc_nodes: nodes that have at least one section (immutable).
  * @epc_nodes: those nodes, ascending (immutable).
+ * @node_index: for each node, its index in @epc_nodes, or 0 if it has no
+ *	EPC (immutable): where an allocation for that node starts.
  * @sections: the sections.
  * @id: the EPC's number in epcg__epc_by_id (immutable).
  * @nodes: free lists, indexed by node; a node without EPC has none.
@@ -149,6 +151,7 @@ struct epcg_epc {
 	uint64_t nr_pages;
 	unsigned nr_epc_nodes;
 	int epc_nodes[EPCG_EPC_MAX_NODES];
+	uint8_t node_index[EPCG_EPC_MAX_NODES];
 	unsigned id;
 	struct epcg_epc_section sections[EPCG_EPC_MAX_SECTIONS];
 	struct epcg_epc_node nodes[EPCG_EPC_MAX_NODES];

@@ -233,9 +233,13 @@ int epcg_epc_create(struct epcg_misc *m, struct epcg_exec *ex,
 		if (r)
 			goto err_free;
 	}
-	for (int n = 0; n < EPCG_EPC_MAX_NODES; n++)
+	for (int n = 0; n < EPCG_EPC_MAX_NODES; n++) {
+		epc->node_index[n] = (uint8_t)epc->nr_epc_nodes;
 		if (epc->nodes[n].nr_pages)
 			epc->epc_nodes[epc->nr_epc_nodes++] = n;
+		else
+			epc->node_index[n] = 0;
+	}
 	epcg_atomic_init(&epc->next_node, 0);
 
 	r = epcg_misc_set_capacity(m, EPCG_MISC_RES_SGX_EPC,
@@ -265,7 +269,8 @@ void epcg_epc_destroy(struct epcg_epc *epc)
 	epc_free(epc);
 }
 
-static struct epcg_epc_page *take_from_node(struct epcg_epc *epc, int nid)
+static inline struct epcg_epc_page *take_from_node(struct epcg_epc *epc,
+						   int nid)
 {
 	struct epcg_epc_node *node = &epc->nodes[nid];
 	struct epcg_epc_page *page = NULL;
@@ -287,13 +292,12 @@ static struct epcg_epc_page *take_from_node(struct epcg_epc *epc, int nid)
 
 struct epcg_epc_page *epcg__epc_take_frame(struct epcg_epc *epc, int nid)
 {
-	unsigned nr = epc->nr_epc_nodes, first = 0, k;
+	unsigned nr = epc->nr_epc_nodes, k;
+	/* Where @nid is in epc_nodes; not there: the first node with EPC. */
+	unsigned first =
+		(unsigned)nid < EPCG_EPC_MAX_NODES ? epc->node_index[nid] : 0;
 	struct epcg_epc_page *page;
 
-	/* Where @nid is in epc_nodes; not there: the first node with EPC. */
-	for (unsigned i = 0; i < nr; i++)
-		if (epc->epc_nodes[i] == nid)
-			first = i;
 	page = take_from_node(epc, epc->epc_nodes[first]);
 	if (page || nr == 1)
 		return page;
@@ -338,13 +342,14 @@ void epcg__epc_return_frame(struct epcg_epc_page *page)
  * not queues async reclaim, and a pending signal ends the loop (E3, E4).
  * Until then a refused charge is final.
  */
-static int charge_page(struct epcg_epc *epc, enum epcg_epc_reclaim reclaim,
+static int charge_page(struct epcg_epc *epc, struct epcg_task *task,
+		       enum epcg_epc_reclaim reclaim,
 		       struct epcg_misc_cg **ret_cg)
 {
 	struct epcg_misc_cg *cg;
 	int r;
 
-	cg = epcg_misc_task_get_cg(epc->misc, epcg_task_current());
+	cg = epcg_misc_task_get_cg(epc->misc, task);
 	r = epcg_misc_try_charge(EPCG_MISC_RES_SGX_EPC, cg, EPCG_PAGE_SIZE,
 				 NULL);
 	if (r) {
@@ -373,7 +378,7 @@ int epcg_epc_alloc_page(struct epcg_epc *epc, void *owner,
 
 	if (!epc || !ret || (unsigned)reclaim >= EPCG_EPC_RECLAIM_NR)
 		return -EINVAL;
-	r = charge_page(epc, reclaim, &cg);
+	r = charge_page(epc, task, reclaim, &cg);
 	if (r)
 		return r;
 	page = epcg__epc_take_frame(epc, task ? task->node : -1);
