@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Address handling shared by the HTTP endpoint and its build without libmicrohttpd (which answers -EOPNOTSUPP): which
- * addresses count as loopback, and turning "ADDR" into a socket address.
+ * Address handling shared by the HTTP endpoint and its build without
+ * libmicrohttpd (which answers -EOPNOTSUPP): which addresses count as
+ * loopback, and turning "ADDR" into a socket address.
  */
 #ifndef EPCG_METRICS_HTTP_INTERNAL_H
 #define EPCG_METRICS_HTTP_INTERNAL_H
