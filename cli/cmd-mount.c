@@ -15,16 +15,19 @@
  * errno name (EBUSY, EINVAL, ...) on stderr and exit 1.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <dirent.h>
 #include <epcg/metrics.h>
 #include <epcg/misc.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,6 +85,103 @@ static int parse_capacity(const char *arg, struct epcgfs_options *o)
 	if (res < 0 || cli_parse_size(eq + 1, &v) < 0)
 		return -EINVAL;
 	o->capacity[res] = v;
+	return 0;
+}
+
+/*
+ * The file system mounted exactly at canonical path @dir, from
+ * /proc/self/mountinfo (mount point: field 5, octal escapes; type: the
+ * first field after " - "), copied to @type.  Return: true if one is.
+ */
+static bool mounted_at(const char *dir, char *type, size_t size)
+{
+	char line[4096], mp[PATH_MAX], *sep;
+	bool found = false;
+	FILE *f;
+
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		const char *p = line;
+		size_t n = 0;
+
+		for (int field = 0; field < 4 && p; field++) {
+			p = strchr(p, ' ');
+			p = p ? p + 1 : NULL;
+		}
+		if (!p)
+			continue;
+		while (*p && *p != ' ' && n + 1 < sizeof(mp)) {
+			unsigned o;
+
+			if (p[0] == '\\' && sscanf(p + 1, "%3o", &o) == 1) {
+				mp[n++] = (char)o;
+				p += 4;
+			} else {
+				mp[n++] = *p++;
+			}
+		}
+		mp[n] = '\0';
+		sep = strstr(p, " - ");
+		if (strcmp(mp, dir) || !sep)
+			continue;
+		found = true;
+		snprintf(type, size, "%.*s", (int)strcspn(sep + 3, " \n"),
+			 sep + 3);
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * Refuse a mount point that cannot take the tree, with a message that
+ * says why: a missing path, not a directory, a stale FUSE mount (its
+ * daemon is gone), a file system already mounted there (a second epcg,
+ * or any other: the tree would hide it), or a directory with files in it
+ * (they would be hidden).  Return: 0, or 1 after the message.
+ */
+static int check_mountpoint(const char *path)
+{
+	char *dir, type[64];
+	struct dirent *de;
+	struct stat st;
+	bool empty = true;
+	DIR *d;
+
+	if (stat(path, &st)) {
+		if (errno == ENOTCONN)
+			return cli_error("mount: %s: a stale mount (its daemon "
+					 "is gone); run 'epcg umount %s' first",
+					 path, path);
+		return cli_error("mount: %s: %s", path, strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return cli_error("mount: %s: not a directory", path);
+	dir = realpath(path, NULL);
+	if (!dir)
+		return cli_error("mount: %s: %s", path, strerror(errno));
+	if (mounted_at(dir, type, sizeof(type))) {
+		free(dir);
+		if (!strcmp(type, "fuse.epcg"))
+			return cli_error("mount: %s: an epcg file system is "
+					 "already mounted there",
+					 path);
+		return cli_error("mount: %s: a %s file system is already "
+				 "mounted there",
+				 path, type);
+	}
+	free(dir);
+	d = opendir(path);
+	if (!d)
+		return cli_error("mount: %s: %s", path, strerror(errno));
+	while (empty && (de = readdir(d)))
+		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+	closedir(d);
+	if (!empty)
+		return cli_error("mount: %s: not empty (the tree would hide "
+				 "its files)",
+				 path);
 	return 0;
 }
 
@@ -168,6 +268,8 @@ int cmd_mount(int argc, char **argv)
 		return cli_usage_error(
 			"mount: the EPC must be a multiple of 4096 bytes with "
 			"at least one page per section");
+	if (check_mountpoint(o.mountpoint))
+		return 1;
 	return epcgfs_main(&o);
 }
 
