@@ -34,6 +34,9 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 int cli_parse_size(const char *s, uint64_t *ret);
 
+/* Parse a decimal count (digits only).  Return: 0 or -EINVAL. */
+int cli_parse_u64(const char *s, uint64_t *ret);
+
 /* The errno name for a negative or positive errno ("EBUSY"). */
 const char *cli_errno_name(int err);
 

@@ -30,6 +30,7 @@
 #include "report.h"
 #include "results.h"
 #include "scenario.h"
+#include "sim-opts.h"
 #include "sim.h"
 
 /* scenarios/default.scn, generated into the build (embed-scenario.py). */
@@ -40,15 +41,16 @@ extern const size_t epcg_default_scenario_len;
 #define EXIT_USAGE 2	/* bad options or scenario */
 #define EXIT_RUN 3	/* the run or an output failed */
 
+/* The simulator's overrides first, in enum cli_sim_opt's order. */
 enum {
-	OPT_SEED = 256,
-	OPT_POLICY,
-	OPT_JSON,
+	OPT_SEED = 256 + CLI_SIM_OPT_SEED,
+	OPT_POLICY = 256 + CLI_SIM_OPT_POLICY,
+	OPT_EPC = 256 + CLI_SIM_OPT_EPC,
+	OPT_SECTIONS = 256 + CLI_SIM_OPT_SECTIONS,
+	OPT_JSON = 256 + CLI_SIM_OPT_NR,
 	OPT_CSV,
 	OPT_PROM,
 	OPT_REPORT,
-	OPT_EPC,
-	OPT_SECTIONS,
 	OPT_INTERVAL,
 };
 
@@ -69,16 +71,12 @@ static const struct option run_options[] = {
 
 struct run_args {
 	const char *file;	/* NULL: the embedded default */
-	bool has_seed;
-	uint64_t seed;
-	int policy;		/* -1: the scenario's */
+	struct cli_sim_opts sim; /* --seed --policy --epc --sections */
 	const char *json;
 	const char *csv;
 	const char *prom;
 	const char *report;
 	bool quiet;
-	uint64_t epc;		/* 0: the scenario's */
-	unsigned sections;	/* 0: the scenario's */
 	uint64_t interval_ns;	/* 0: the default */
 };
 
@@ -109,40 +107,23 @@ static void run_usage(FILE *f)
 		"options or scenario, 3 the run or an output failed.\n");
 }
 
-static int parse_u64(const char *s, uint64_t *ret)
-{
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	*ret = strtoull(s, &end, 10);
-	return errno || *end ? -EINVAL : 0;
-}
-
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
-	uint64_t v;
-	int c, p;
+	int c, rc;
 
 	memset(a, 0, sizeof(*a));
-	a->policy = -1;
+	cli_sim_opts_init(&a->sim);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qh", run_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_SEED:
-			if (parse_u64(optarg, &a->seed))
-				return cli_usage_error("bad --seed '%s'",
-						       optarg);
-			a->has_seed = true;
-			break;
 		case OPT_POLICY:
-			p = epcg_sgx_policy_lookup(optarg);
-			if (p < 0)
-				return cli_usage_error(
-					"unknown policy '%s' (v17, intent)",
-					optarg);
-			a->policy = p;
+		case OPT_EPC:
+		case OPT_SECTIONS:
+			rc = cli_sim_opts_parse(&a->sim, (enum cli_sim_opt)(c - 256),
+					       optarg);
+			if (rc)
+				return rc;
 			break;
 		case OPT_JSON:
 			a->json = optarg;
@@ -158,19 +139,6 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		case 'q':
 			a->quiet = true;
-			break;
-		case OPT_EPC:
-			if (cli_parse_size(optarg, &a->epc) || !a->epc)
-				return cli_usage_error("bad --epc size '%s'",
-						       optarg);
-			break;
-		case OPT_SECTIONS:
-			if (parse_u64(optarg, &v) || v < 1 ||
-			    v > EPCG_EPC_MAX_SECTIONS)
-				return cli_usage_error(
-					"sections must be 1 to %d, not '%s'",
-					EPCG_EPC_MAX_SECTIONS, optarg);
-			a->sections = (unsigned)v;
 			break;
 		case OPT_INTERVAL:
 			if (epcg_scenario_parse_time(optarg, &a->interval_ns) ||
@@ -191,50 +159,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	if (optind < argc)
 		return cli_usage_error("unexpected argument '%s'",
 				       argv[optind]);
-	if (a->sections && !a->epc)
+	if (a->sim.sections && !a->sim.epc)
 		return cli_usage_error("--sections needs --epc");
 	return 0;
-}
-
-/* Apply the command line's overrides to the parsed scenario. */
-static int override(struct epcg_scenario *sc, const struct run_args *a)
-{
-	unsigned nr = a->sections ? a->sections : sc->nr_secs;
-
-	if (a->has_seed)
-		sc->seed = a->seed;
-	if (a->policy >= 0)
-		sc->policy = (enum epcg_sgx_policy)a->policy;
-	if (!a->epc)
-		return 0;
-	if (a->epc % ((uint64_t)nr * EPCG_PAGE_SIZE))
-		return cli_usage_error("--epc must split into %u section%s of "
-				       "a multiple of %u bytes",
-				       nr, nr == 1 ? "" : "s", EPCG_PAGE_SIZE);
-	for (unsigned i = 0; i < nr; i++) {
-		sc->secs[i].size = a->epc / nr;
-		sc->secs[i].node = (int)i;
-	}
-	sc->nr_secs = nr;
-	return 0;
-}
-
-/* ---- progress on a terminal ---- */
-
-struct progress {
-	bool enabled;
-	bool shown;
-	struct timespec t0;
-	double last;
-};
-
-static double elapsed(const struct progress *p)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - p->t0.tv_sec) +
-	       (double)(t.tv_nsec - p->t0.tv_nsec) / 1e9;
 }
 
 /*
@@ -244,7 +171,7 @@ static double elapsed(const struct progress *p)
  * the daemon's, so the names and labels are the daemon's.
  */
 struct hooks {
-	struct progress prog;
+	struct cli_progress prog;
 	bool want_prom;
 	struct epcg_metrics_buf prom;
 	int prom_err;
@@ -253,31 +180,19 @@ struct hooks {
 /* Wall time only decides whether and when to draw, never the results. */
 static void progress_fn(void *arg, uint64_t now_ns, uint64_t end_ns)
 {
-	struct progress *p = &((struct hooks *)arg)->prog;
-	double w = elapsed(p);
-	int width = 30, fill;
+	struct cli_progress *p = &((struct hooks *)arg)->prog;
+	double w;
 
-	if (!p->enabled || w < 1.0 || w - p->last < 0.1)
+	if (!cli_progress_due(p, 0.1, false, &w))
 		return;
-	p->last = w;
-	p->shown = true;
 	if (!end_ns) {
-		fprintf(stderr, "\rsimulating: %.3fs of virtual time", 
+		fprintf(stderr, "\rsimulating: %.3fs of virtual time",
 			(double)now_ns / 1e9);
 		return;
 	}
-	fill = (int)((double)width * (double)now_ns / (double)end_ns);
-	if (fill > width)
-		fill = width;
-	fprintf(stderr, "\r[%.*s%*s] %.3fs / %.3fs virtual",
-		fill, "##############################", width - fill, "",
-		(double)now_ns / 1e9, (double)end_ns / 1e9);
-}
-
-static void progress_done(struct progress *p)
-{
-	if (p->shown)
-		fprintf(stderr, "\r%*s\r", 60, "");
+	cli_progress_bar(p, (double)now_ns / (double)end_ns,
+			 "%.3fs / %.3fs virtual", (double)now_ns / 1e9,
+			 (double)end_ns / 1e9);
 }
 
 static void at_end(void *arg, struct epcg_misc *m, struct epcg_sgx *sgx,
@@ -379,7 +294,6 @@ static int load(const struct run_args *a, struct epcg_scenario **sc)
 int cmd_run(int argc, char **argv)
 {
 	struct hooks h = { 0 };
-	struct progress *prog = &h.prog;
 	struct epcg_sim_opts opts = {
 		.progress = progress_fn,
 		.at_end = at_end,
@@ -396,16 +310,15 @@ int cmd_run(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	rc = load(&a, &sc);
 	if (!rc)
-		rc = override(sc, &a);
+		rc = cli_sim_opts_apply(&a.sim, sc);
 	if (rc)
 		goto out;
 	opts.sample_ns = a.interval_ns;
-	prog->enabled = !a.quiet && isatty(STDERR_FILENO);
-	clock_gettime(CLOCK_MONOTONIC, &prog->t0);
+	cli_progress_start(&h.prog, !a.quiet && isatty(STDERR_FILENO));
 	epcg_metrics_buf_init(&h.prom);
 	h.want_prom = a.prom != NULL;
 	rc = epcg_sim_run(sc, &opts, &r, err, sizeof(err));
-	progress_done(prog);
+	cli_progress_done(&h.prog);
 	if (rc) {
 		fprintf(stderr, "%s%s\n", rc == -EINVAL ? "" : "epcg: ", err);
 		rc = rc == -EINVAL ? EXIT_USAGE : EXIT_RUN;

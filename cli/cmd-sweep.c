@@ -31,6 +31,7 @@
 #include "cli.h"
 #include "report.h"
 #include "scenario.h"
+#include "sim-opts.h"
 #include "sweep.h"
 
 /* scenarios/default.scn, generated into the build (embed-scenario.py). */
@@ -41,13 +42,13 @@ extern const size_t epcg_default_scenario_len;
 #define EXIT_RUN 3
 
 enum {
-	OPT_CGROUP = 256,
+	OPT_SEED = 256 + CLI_SIM_OPT_SEED,
+	OPT_POLICY = 256 + CLI_SIM_OPT_POLICY,
+	OPT_EPC = 256 + CLI_SIM_OPT_EPC,
+	OPT_SECTIONS = 256 + CLI_SIM_OPT_SECTIONS,
+	OPT_CGROUP = 256 + CLI_SIM_OPT_NR,
 	OPT_LIMITS,
 	OPT_RANGE,
-	OPT_SEED,
-	OPT_POLICY,
-	OPT_EPC,
-	OPT_SECTIONS,
 	OPT_JOBS,
 	OPT_SHARD,
 	OPT_OUT,
@@ -80,11 +81,7 @@ struct sweep_args {
 	const char *cgroup;
 	const char *limits;
 	const char *range;
-	bool has_seed;
-	uint64_t seed;
-	int policy; /* -1: the scenario's */
-	uint64_t epc; /* 0: the scenario's */
-	unsigned sections; /* 0: the scenario's */
+	struct cli_sim_opts sim; /* --seed --policy --epc --sections */
 	unsigned jobs;
 	bool sharded;
 	unsigned shard, nr_shards;
@@ -137,22 +134,10 @@ static void sweep_usage(FILE *f)
 		"3 a run or an output failed.\n");
 }
 
-static int parse_u64(const char *s, uint64_t *ret)
-{
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	*ret = strtoull(s, &end, 10);
-	return errno || *end ? -EINVAL : 0;
-}
-
 /* One option of a run (not of a merge). */
 static int parse_run_option(int c, struct sweep_args *a)
 {
 	uint64_t v;
-	int p;
 
 	a->run_option = true;
 	switch (c) {
@@ -166,31 +151,13 @@ static int parse_run_option(int c, struct sweep_args *a)
 		a->range = optarg;
 		return 0;
 	case OPT_SEED:
-		if (parse_u64(optarg, &a->seed))
-			return cli_usage_error("bad --seed '%s'", optarg);
-		a->has_seed = true;
-		return 0;
 	case OPT_POLICY:
-		p = epcg_sgx_policy_lookup(optarg);
-		if (p < 0)
-			return cli_usage_error("unknown policy '%s' (v17, "
-					       "intent)",
-					       optarg);
-		a->policy = p;
-		return 0;
 	case OPT_EPC:
-		if (cli_parse_size(optarg, &a->epc) || !a->epc)
-			return cli_usage_error("bad --epc size '%s'", optarg);
-		return 0;
 	case OPT_SECTIONS:
-		if (parse_u64(optarg, &v) || v < 1 || v > EPCG_EPC_MAX_SECTIONS)
-			return cli_usage_error("sections must be 1 to %d, not "
-					       "'%s'",
-					       EPCG_EPC_MAX_SECTIONS, optarg);
-		a->sections = (unsigned)v;
-		return 0;
+		return cli_sim_opts_parse(&a->sim, (enum cli_sim_opt)(c - 256),
+					  optarg);
 	case OPT_JOBS:
-		if (parse_u64(optarg, &v) || v < 1 || v > 1024)
+		if (cli_parse_u64(optarg, &v) || v < 1 || v > 1024)
 			return cli_usage_error("jobs must be 1 to 1024, not "
 					       "'%s'",
 					       optarg);
@@ -229,7 +196,7 @@ static int check_args(struct sweep_args *a)
 	if (!a->limits == !a->range)
 		return cli_usage_error("give the limits with either --limits "
 				       "or --range");
-	if (a->sections && !a->epc)
+	if (a->sim.sections && !a->sim.epc)
 		return cli_usage_error("--sections needs --epc");
 	if (a->sharded && (a->csv || a->report))
 		return cli_usage_error("a shard has part of the curve: write "
@@ -246,7 +213,7 @@ static int parse_args(int argc, char **argv, struct sweep_args *a)
 	int c, rc;
 
 	memset(a, 0, sizeof(*a));
-	a->policy = -1;
+	cli_sim_opts_init(&a->sim);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qh", sweep_options, NULL)) != -1) {
 		switch (c) {
@@ -342,71 +309,16 @@ static int load(const struct sweep_args *a, struct epcg_scenario **sc,
 	return 0;
 }
 
-/* Apply the command line's overrides to the parsed scenario. */
-static int override(struct epcg_scenario *sc, const struct sweep_args *a)
-{
-	unsigned nr = a->sections ? a->sections : sc->nr_secs;
-
-	if (a->has_seed)
-		sc->seed = a->seed;
-	if (a->policy >= 0)
-		sc->policy = (enum epcg_sgx_policy)a->policy;
-	if (!a->epc)
-		return 0;
-	if (a->epc % ((uint64_t)nr * EPCG_PAGE_SIZE))
-		return cli_usage_error("--epc must split into %u section%s of "
-				       "a multiple of %u bytes",
-				       nr, nr == 1 ? "" : "s", EPCG_PAGE_SIZE);
-	for (unsigned i = 0; i < nr; i++) {
-		sc->secs[i].size = a->epc / nr;
-		sc->secs[i].node = (int)i;
-	}
-	sc->nr_secs = nr;
-	return 0;
-}
-
-/* ---- progress on a terminal ---- */
-
-struct progress {
-	bool enabled;
-	bool shown;
-	struct timespec t0;
-	double last;
-};
-
-static double elapsed(const struct progress *p)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - p->t0.tv_sec) +
-	       (double)(t.tv_nsec - p->t0.tv_nsec) / 1e9;
-}
-
 /* Wall time decides only whether and when to draw, never the results. */
 static void progress_fn(void *arg, unsigned done, unsigned total)
 {
-	struct progress *p = arg;
+	struct cli_progress *p = arg;
 	double w;
-	int width = 30, fill;
 
-	if (!p->enabled)
+	if (!cli_progress_due(p, 0.2, done >= total, &w))
 		return;
-	w = elapsed(p);
-	if (w < 1.0 || (w - p->last < 0.2 && done < total))
-		return;
-	p->last = w;
-	p->shown = true;
-	fill = total ? (int)((double)width * done / total) : width;
-	fprintf(stderr, "\r[%.*s%*s] %u/%u runs  %.0fs", fill,
-		"##############################", width - fill, "", done, total,
-		w);
-}
-
-static void progress_done(struct progress *p)
-{
-	if (p->shown)
-		fprintf(stderr, "\r%*s\r", 60, "");
+	cli_progress_bar(p, total ? (double)done / total : 1.0,
+			 "%u/%u runs  %.0fs", done, total, w);
 }
 
 /* ---- outputs ---- */
@@ -517,7 +429,7 @@ static int limits(const struct sweep_args *a, uint64_t **v, unsigned *nr)
 
 static int run(const struct sweep_args *a)
 {
-	struct progress prog = { 0 };
+	struct cli_progress prog = { 0 };
 	struct epcg_sweep_opts opts = {
 		.jobs = a->jobs,
 		.progress = progress_fn,
@@ -534,7 +446,7 @@ static int run(const struct sweep_args *a)
 	if (!rc)
 		rc = load(a, &sc, &hash);
 	if (!rc)
-		rc = override(sc, a);
+		rc = cli_sim_opts_apply(&a->sim, sc);
 	if (rc)
 		goto out;
 	rc = epcg_sweep_create(sc, hash, a->cgroup, v, nr,
@@ -551,10 +463,9 @@ static int run(const struct sweep_args *a)
 			"%s: a sweep holds its limit\n",
 			sw->dropped_events, sw->dropped_events == 1 ? "" : "s",
 			sw->cgroup);
-	prog.enabled = !a->quiet && isatty(STDERR_FILENO);
-	clock_gettime(CLOCK_MONOTONIC, &prog.t0);
+	cli_progress_start(&prog, !a->quiet && isatty(STDERR_FILENO));
 	rc = epcg_sweep_run(sw, sc, &opts, err, sizeof(err));
-	progress_done(&prog);
+	cli_progress_done(&prog);
 	if (rc) {
 		fprintf(stderr, "%s%s\n", rc == -EINVAL ? "" : "epcg: ", err);
 		rc = rc == -EINVAL ? EXIT_USAGE : EXIT_RUN;

@@ -71,6 +71,17 @@ int cli_parse_size(const char *s, uint64_t *ret)
 	return -EINVAL;
 }
 
+int cli_parse_u64(const char *s, uint64_t *ret)
+{
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*ret = strtoull(s, &end, 10);
+	return errno || *end ? -EINVAL : 0;
+}
+
 const char *cli_errno_name(int err)
 {
 	static const struct {
