@@ -94,7 +94,7 @@ check_eq "a fault that cannot be served: killed by SIGBUS" "135" "$?"
 check_grep "it says why first" 'EFAULT\): SIGBUS' "$(cat "$MNT.sigbus")"
 rm -f "$MNT.sigbus"
 check_eq "epcg.stat counts the SIGBUS" "1" "$(stat_of z sigbus)"
-wait_for "misc.current back to 0" test "$(current z)" = 0
+wait_for "misc.current back to 0" grep -qx 'sgx_epc 0' "$MNT/z/misc.current"
 
 # ---- epcg.stat ----------------------------------------------------------------------
 check_grep "flat keyed, the X1 counters in order" \
