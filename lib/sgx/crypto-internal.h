@@ -7,6 +7,7 @@
 #ifndef EPCG_SGX_CRYPTO_INTERNAL_H
 #define EPCG_SGX_CRYPTO_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define EPCG_PAGING_KEY_SIZE 16 /* AES-128 */
@@ -34,6 +35,26 @@ int epcg__paging_crypto_create(struct epcg_paging_crypto **ret);
  */
 int epcg__paging_crypto_create_with_key(const uint8_t key[EPCG_PAGING_KEY_SIZE],
 					struct epcg_paging_crypto **ret);
+
+/*
+ * epcg__paging_key_area() - the page the raw key of a random-key context
+ * was drawn into (all zero after create), for tests of the wipe.
+ * *@ret_size: its size.  Context: any thread.
+ * Return: the page; NULL for a context made with a caller's key.
+ */
+const uint8_t *epcg__paging_key_area(const struct epcg_paging_crypto *pc,
+				     size_t *ret_size);
+
+/*
+ * epcg__paging_process_harden() - protect the keys of this process from
+ * its own user: not dumpable (no core file; no ptrace, /proc/PID/mem or
+ * /proc/PID/fd for anyone without CAP_SYS_PTRACE) and a core size limit
+ * of 0, for good.  For processes whose paging key matters (the daemon);
+ * call it before the machine is created.
+ * Context: any thread; affects the whole process.
+ * Return: 0 or -errno.
+ */
+int epcg__paging_process_harden(void);
 
 /*
  * epcg__paging_crypto_destroy() - wipe every copy of the key schedule and

@@ -46,12 +46,26 @@
  * The key
  * -------
  * One random AES-128 key per machine from RAND_priv_bytes (OpenSSL's
- * private CSPRNG, seeded from the kernel).  It is expanded once into a
- * pool of cipher contexts and the raw key is wiped right after, so the
- * only copies are the key schedules inside those contexts; they never
- * leave process memory and EVP_CIPHER_CTX_free() wipes them on destroy.
- * Nothing derived from the key is ever written to a backing buffer: EWB
- * writes ciphertext, PCMD and version only.
+ * private CSPRNG, seeded from the kernel).  It is drawn into a page of its
+ * own (the key area), expanded once into a pool of cipher contexts, and
+ * wiped right after, so the only copies are the key schedules inside
+ * those contexts; they never leave process memory and
+ * EVP_CIPHER_CTX_free() wipes them on destroy.  Nothing derived from the
+ * key is ever written to a backing buffer or a file: EWB writes
+ * ciphertext, PCMD and version only, and no function here takes a
+ * descriptor.
+ *
+ * Keeping it off disk.  The key area is locked in RAM (mlock, when the
+ * memlock limit allows; a failure is not an error) and left out of core
+ * dumps (MADV_DONTDUMP), so the raw key never reaches swap or a core
+ * file.  The key schedules are in OpenSSL's heap, which we do not
+ * control: they can be swapped out like any heap page of the process, so
+ * a host that must rule that out runs without swap or with encrypted
+ * swap.  A process whose key matters (the daemon) also calls
+ * epcg__paging_process_harden(): not dumpable (no core file, no ptrace
+ * or /proc/PID/mem by its own user) and a core size limit of 0.  The
+ * library does not do that by itself: tests and the simulator want their
+ * core files.
  *
  * Speed
  * -----
@@ -76,6 +90,10 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sched.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "crypto-internal.h"
 #include "util/alloc.h"
@@ -107,10 +125,16 @@ enum { SLOT_OPEN, SLOT_SEAL };
  * @next_version: the next version to hand out (atomic, relaxed: only
  *	uniqueness matters, not ordering).
  * @slots: the context pool (see above).
+ * @key_area: the page the raw key was drawn into, locked and not dumped,
+ *	all zero once the pool is keyed; NULL for a caller's key.  Written
+ *	only by create, unmapped by destroy.
+ * @key_area_size: its size (one page).
  */
 struct epcg_paging_crypto {
 	epcg_atomic(uint64_t) next_version epcg_cacheline_aligned;
 	struct ctx_slot slots[POOL_SLOTS];
+	uint8_t *key_area;
+	size_t key_area_size;
 };
 
 static _Thread_local unsigned slot_hint;
@@ -223,16 +247,71 @@ err_free_slots:
 	return -ENOMEM;
 }
 
+/*
+ * A page for the raw key: private, locked in RAM where the memlock limit
+ * allows, excluded from core dumps.  Return: the page or NULL (-ENOMEM).
+ */
+static uint8_t *key_area_map(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Best effort: an unprivileged process may have no memlock quota. */
+	(void)mlock(p, size);
+	(void)madvise(p, size, MADV_DONTDUMP);
+	return p;
+}
+
+static void key_area_unmap(uint8_t *p, size_t size)
+{
+	if (!p)
+		return;
+	OPENSSL_cleanse(p, size);
+	munlock(p, size);
+	munmap(p, size);
+}
+
 int epcg__paging_crypto_create(struct epcg_paging_crypto **ret)
 {
-	uint8_t key[EPCG_PAGING_KEY_SIZE];
+	size_t size = (size_t)sysconf(_SC_PAGESIZE);
+	uint8_t *key = key_area_map(size);
 	int err;
 
-	if (RAND_priv_bytes(key, sizeof(key)) != 1)
+	if (!key)
+		return -ENOMEM;
+	if (RAND_priv_bytes(key, EPCG_PAGING_KEY_SIZE) != 1) {
+		key_area_unmap(key, size);
 		return -EIO;
+	}
 	err = epcg__paging_crypto_create_with_key(key, ret);
-	OPENSSL_cleanse(key, sizeof(key));
-	return err;
+	OPENSSL_cleanse(key, EPCG_PAGING_KEY_SIZE);
+	if (err) {
+		key_area_unmap(key, size);
+		return err;
+	}
+	(*ret)->key_area = key;
+	(*ret)->key_area_size = size;
+	return 0;
+}
+
+const uint8_t *epcg__paging_key_area(const struct epcg_paging_crypto *pc,
+				     size_t *ret_size)
+{
+	*ret_size = pc->key_area_size;
+	return pc->key_area;
+}
+
+int epcg__paging_process_harden(void)
+{
+	const struct rlimit no_core = { 0, 0 };
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+		return -errno;
+	if (setrlimit(RLIMIT_CORE, &no_core))
+		return -errno;
+	return 0;
 }
 
 void epcg__paging_crypto_destroy(struct epcg_paging_crypto *pc)
@@ -240,6 +319,7 @@ void epcg__paging_crypto_destroy(struct epcg_paging_crypto *pc)
 	if (!pc)
 		return;
 	slots_free(pc);
+	key_area_unmap(pc->key_area, pc->key_area_size);
 	OPENSSL_cleanse(pc, sizeof(*pc));
 	free(pc);
 }

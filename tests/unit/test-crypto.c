@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
  * Paging crypto: the AES-GCM seal and open on their own (IV layout, a
- * known answer from plain OpenSSL, versions, the key never leaving), then
+ * known answer from plain OpenSSL, versions, the key never leaving: not
+ * in any output, the raw key wiped from its locked, undumped page, the
+ * daemon's process hardening), then
  * through EWB and ELDU: every way a written-out page can be tampered with,
  * misplaced or replayed must end in SGX_MAC_COMPARE_FAIL with nothing
  * loaded.
  */
+#include <inttypes.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "sgx-fixture.h"
 #include "sgx/crypto-internal.h"
@@ -236,6 +242,117 @@ TEST(key_never_in_output)
 		ASSERT_FALSE(contains(tag, 16, test_key + 8, 8));
 	}
 	epcg__paging_crypto_destroy(pc);
+}
+
+/* ---- keeping the key to this process ---- */
+
+/*
+ * The VmFlags of the mapping of /proc/self/smaps that holds @addr, into
+ * @flags (" lo dd ..."; empty if none holds it).
+ */
+static void vm_flags_of(const void *addr, char *flags, size_t size)
+{
+	uintptr_t a = (uintptr_t)addr;
+	char line[512];
+	bool in = false;
+	FILE *f = fopen("/proc/self/smaps", "re");
+
+	flags[0] = '\0';
+	ASSERT_NOT_NULL(f);
+	while (fgets(line, sizeof(line), f)) {
+		uintptr_t lo, hi;
+
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &lo, &hi) == 2) {
+			in = lo <= a && a < hi;
+		} else if (in && !strncmp(line, "VmFlags:", 8)) {
+			snprintf(flags, size, "%s", line + 8);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/*
+ * A machine's random key: drawn into a page of its own that is locked in
+ * RAM (when the memlock limit allows it) and left out of core dumps, and
+ * that holds nothing but zeroes once the cipher contexts are keyed, while
+ * the contexts still seal and open.
+ */
+TEST(random_key_wiped_after_setup_locked_not_dumped)
+{
+	uint8_t aad[EPCG_PAGING_HEADER_SIZE], tag[16];
+	char flags[512];
+	struct epcg_paging_crypto *pc;
+	struct rlimit ml;
+	const uint8_t *area;
+	size_t size;
+	uint64_t v;
+
+	ASSERT_OK(epcg__paging_crypto_create(&pc));
+	area = epcg__paging_key_area(pc, &size);
+	ASSERT_NOT_NULL(area);
+	ASSERT_EQ(size, (size_t)sysconf(_SC_PAGESIZE));
+	ASSERT_TRUE(fx_all_zero(area, size));
+	vm_flags_of(area, flags, sizeof(flags));
+	ASSERT_NOT_NULL(strstr(flags, " dd"));
+	ASSERT_OK(getrlimit(RLIMIT_MEMLOCK, &ml));
+	if (geteuid() == 0 || ml.rlim_cur >= 64 * 1024)
+		ASSERT_NOT_NULL(strstr(flags, " lo"));
+	/* The wipe did not take the key from the contexts. */
+	fx_pattern(page_in, 5);
+	fill_aad(aad, 1);
+	v = epcg__paging_next_version(pc);
+	ASSERT_OK(epcg__paging_seal(pc, v, aad, page_in, page_out, tag));
+	ASSERT_TRUE(memcmp(page_in, page_out, EPCG_PAGE_SIZE));
+	ASSERT_OK(epcg__paging_open(pc, v, aad, page_out, tag, page_back));
+	ASSERT_MEMEQ(page_back, page_in, EPCG_PAGE_SIZE);
+	epcg__paging_crypto_destroy(pc);
+
+	/* A caller's key (known-answer tests) has no key area. */
+	ASSERT_OK(epcg__paging_crypto_create_with_key(test_key, &pc));
+	ASSERT_NULL(epcg__paging_key_area(pc, &size));
+	epcg__paging_crypto_destroy(pc);
+}
+
+/* Two machines never share a key: each opens only its own blobs. */
+TEST(random_keys_differ)
+{
+	uint8_t aad[EPCG_PAGING_HEADER_SIZE], tag[16];
+	struct epcg_paging_crypto *a, *b;
+	uint64_t v;
+
+	ASSERT_OK(epcg__paging_crypto_create(&a));
+	ASSERT_OK(epcg__paging_crypto_create(&b));
+	fx_pattern(page_in, 6);
+	fill_aad(aad, 2);
+	v = epcg__paging_next_version(a);
+	ASSERT_OK(epcg__paging_seal(a, v, aad, page_in, page_out, tag));
+	ASSERT_ERR(epcg__paging_open(b, v, aad, page_out, tag, page_back),
+		   EBADMSG);
+	ASSERT_OK(epcg__paging_open(a, v, aad, page_out, tag, page_back));
+	epcg__paging_crypto_destroy(a);
+	epcg__paging_crypto_destroy(b);
+}
+
+/*
+ * The daemon's hardening: no longer dumpable (no core file, no ptrace or
+ * /proc/PID/mem by its own user) and no core size left, even as a hard
+ * limit.  The test runs in a process of its own, so this stays there.
+ */
+TEST(process_harden_not_dumpable_no_core)
+{
+	struct rlimit core;
+
+	ASSERT_EQ(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), 0);
+	ASSERT_EQ(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
+	ASSERT_OK(epcg__paging_process_harden());
+	ASSERT_EQ(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+	ASSERT_OK(getrlimit(RLIMIT_CORE, &core));
+	ASSERT_U64_EQ(core.rlim_cur, 0);
+	ASSERT_U64_EQ(core.rlim_max, 0);
+	/* Idempotent. */
+	ASSERT_OK(epcg__paging_process_harden());
+	ASSERT_EQ(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
 }
 
 /* ---- through the leaves ---- */
@@ -506,6 +623,9 @@ static const struct epcg_test tests[] = {
 	TEST_ENTRY(failed_open_leaves_zeroes),
 	TEST_ENTRY(versions_never_repeat),
 	TEST_ENTRY(key_never_in_output),
+	TEST_ENTRY(random_key_wiped_after_setup_locked_not_dumped),
+	TEST_ENTRY(random_keys_differ),
+	TEST_ENTRY(process_harden_not_dumpable_no_core),
 	TEST_ENTRY(ewb_eldu_round_trip),
 	TEST_ENTRY(same_page_twice_gives_different_blobs),
 	TEST_ENTRY(tampered_ciphertext),
