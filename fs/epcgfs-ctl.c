@@ -63,6 +63,7 @@
 #include <unistd.h>
 
 #include "epcgfs-internal.h"
+#include "util/alloc.h"
 
 #define CLIENT_TIMEOUT_MS 2000
 #define CONN_MAX 256
@@ -237,9 +238,9 @@ static int do_charge(struct epcgfs_ctl *c, char *args)
 	epcg_cgroup_put(cg);
 	if (!mcg)
 		return -ENOENT;
-	rec = calloc(1, sizeof(*rec));
+	rec = epcg_calloc(1, sizeof(*rec));
 	if (rec)
-		rec->path = strdup(path);
+		rec->path = epcg_strdup(path);
 	r = !rec || !rec->path ? -ENOMEM :
 				 epcg_misc_try_charge(res, mcg, amount, NULL);
 	if (r || !amount) {
@@ -369,6 +370,23 @@ static void handle(struct epcgfs_conn *conn, char *req, char *reply,
 }
 
 /*
+ * Run one received request of @len bytes (NUL-terminated at @len): a
+ * request with a NUL byte inside is malformed, anything else goes to
+ * handle().  The calling thread runs as the connection's task.
+ */
+static void dispatch(struct epcgfs_conn *conn, char *req, size_t len,
+		     char *reply, size_t size, int *fd_out)
+{
+	*fd_out = -1;
+	if (strlen(req) != len) {
+		epcgfs_peer_log(&conn->peer, "malformed request (NUL byte)");
+		snprintf(reply, size, "%d", -EINVAL);
+		return;
+	}
+	handle(conn, req, reply, size, fd_out);
+}
+
+/*
  * Wait for the next message: 0 when one has started, -ECONNRESET at a
  * clean end, -ETIMEDOUT if an idle connection stayed silent too long.
  */
@@ -420,13 +438,7 @@ static void serve(struct epcgfs_conn *conn)
 					r == -ETIMEDOUT ? "silent" : "hung up");
 			return;
 		}
-		if (strlen(req) != len) {
-			epcgfs_peer_log(p, "malformed request (NUL byte)");
-			snprintf(reply, sizeof(reply), "%d", -EINVAL);
-			pass = -1;
-		} else {
-			handle(conn, req, reply, sizeof(reply), &pass);
-		}
+		dispatch(conn, req, len, reply, sizeof(reply), &pass);
 		r = epcgfs_frame_send_fd(fd, reply, strlen(reply), pass);
 		if (pass >= 0)
 			close(pass);
@@ -483,6 +495,33 @@ static void conn_restore_priority(int nice)
 		setpriority(PRIO_PROCESS, (id_t)gettid(), nice);
 }
 
+/*
+ * Drop everything the client of @conn held: its enclaves and window, its
+ * task's place in the tree.  The calling thread runs as its task.
+ */
+static void conn_release(struct epcgfs_conn *conn)
+{
+	epcgfs_encl_session_end(&conn->peer);
+	if (conn->bound)
+		epcg_cgroup_proc_unbind_task(conn->peer.fs->tree,
+					     conn->peer.cred.pid, &conn->task);
+	conn->bound = false;
+	epcg_misc_task_attach(&conn->task, NULL);
+}
+
+/* The fields an accepted and an in-process connection set alike. */
+static void conn_init(struct epcgfs_ctl *c, struct epcgfs_conn *conn, int fd,
+		      const struct ucred *cred)
+{
+	conn->peer.fs = c->fs;
+	conn->peer.ctl = c;
+	conn->peer.fd = fd;
+	conn->peer.task = &conn->task;
+	conn->peer.cred = *cred;
+	epcg_task_init(&conn->task, cred->pid, -1);
+	conn->pidfd = -1;
+}
+
 static void *conn_thread(void *arg)
 {
 	struct epcgfs_conn *conn = arg;
@@ -494,11 +533,7 @@ static void *conn_thread(void *arg)
 	serve(conn);
 	conn_restore_priority(nice);
 	/* Everything the client held goes before the connection does. */
-	epcgfs_encl_session_end(&conn->peer);
-	if (conn->bound)
-		epcg_cgroup_proc_unbind_task(c->fs->tree, conn->peer.cred.pid,
-					     &conn->task);
-	epcg_misc_task_attach(&conn->task, NULL);
+	conn_release(conn);
 	epcg_task_set_current(NULL);
 
 	pthread_mutex_lock(&c->lock);
@@ -580,26 +615,23 @@ static void accept_one(struct epcgfs_ctl *c)
 {
 	struct epoll_event ev = { 0 };
 	struct epcgfs_conn *conn;
+	struct ucred cred;
 	socklen_t len;
 	int fd;
 
 	fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	conn = calloc(1, sizeof(*conn));
+	conn = epcg_calloc(1, sizeof(*conn));
 	if (!conn) {
 		close(fd);
 		return;
 	}
-	conn->peer.fs = c->fs;
-	conn->peer.ctl = c;
-	conn->peer.fd = fd;
-	conn->peer.task = &conn->task;
-	len = sizeof(conn->peer.cred);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &conn->peer.cred, &len))
-		conn->peer.cred.pid = 0;
-	epcg_task_init(&conn->task, conn->peer.cred.pid, -1);
-	conn->pidfd = peer_pidfd(fd, conn->peer.cred.pid);
+	len = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+		memset(&cred, 0, sizeof(cred));
+	conn_init(c, conn, fd, &cred);
+	conn->pidfd = peer_pidfd(fd, cred.pid);
 
 	pthread_mutex_lock(&c->lock);
 	if (c->stopping || c->nr_conns >= CONN_MAX) {
@@ -679,12 +711,9 @@ static void *ctl_thread(void *arg)
 	return NULL;
 }
 
-int epcgfs_ctl_create(struct epcgfs *fs, struct epcgfs_ctl **ret)
+int epcgfs_ctl_create_local(struct epcgfs *fs, struct epcgfs_ctl **ret)
 {
-	struct epcgfs_ctl *c = calloc(1, sizeof(*c));
-	struct epoll_event ev = { .events = EPOLLIN };
-	struct sockaddr_un sa;
-	unsigned len;
+	struct epcgfs_ctl *c = epcg_calloc(1, sizeof(*c));
 	int err;
 
 	if (!c)
@@ -698,9 +727,24 @@ int epcgfs_ctl_create(struct epcgfs *fs, struct epcgfs_ctl **ret)
 	list_init(&c->done);
 	err = epcgfs_encls_create(&c->encls);
 	if (err) {
-		errno = -err;
-		goto err;
+		epcgfs_ctl_destroy(c);
+		return err;
 	}
+	*ret = c;
+	return 0;
+}
+
+int epcgfs_ctl_create(struct epcgfs *fs, struct epcgfs_ctl **ret)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct epcgfs_ctl *c;
+	struct sockaddr_un sa;
+	unsigned len;
+	int err;
+
+	err = epcgfs_ctl_create_local(fs, &c);
+	if (err)
+		return err;
 	epcgfs_ctl_addr(fs->mountpoint, &sa, &len);
 	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->lfd < 0 || bind(c->lfd, (struct sockaddr *)&sa, len) ||
@@ -776,4 +820,41 @@ void epcgfs_ctl_destroy(struct epcgfs_ctl *c)
 	pthread_mutex_destroy(&c->lock);
 	pthread_mutex_destroy(&c->hooks_lock);
 	free(c);
+}
+
+/* ---- in-process connections --------------------------------------------- */
+
+int epcgfs_conn_open(struct epcgfs_ctl *c, const struct ucred *cred,
+		     struct epcgfs_conn **ret)
+{
+	struct epcgfs_conn *conn = epcg_calloc(1, sizeof(*conn));
+
+	if (!conn)
+		return -ENOMEM;
+	conn_init(c, conn, -1, cred);
+	list_init(conn);
+	*ret = conn;
+	return 0;
+}
+
+void epcgfs_conn_request(struct epcgfs_conn *conn, char *req, size_t len,
+			 char *reply, size_t size, int *fd_out)
+{
+	struct epcg_task *prev = epcg_task_set_current(&conn->task);
+
+	req[len] = '\0';
+	dispatch(conn, req, len, reply, size, fd_out);
+	epcg_task_set_current(prev);
+}
+
+void epcgfs_conn_close(struct epcgfs_conn *conn)
+{
+	struct epcg_task *prev;
+
+	if (!conn)
+		return;
+	prev = epcg_task_set_current(&conn->task);
+	conn_release(conn);
+	epcg_task_set_current(prev);
+	free(conn);
 }

@@ -62,6 +62,7 @@
 #include <unistd.h>
 
 #include "epcgfs-internal.h"
+#include "util/alloc.h"
 
 /* Enclaves one connection may hold, and the daemon in all. */
 #define USES_MAX 64
@@ -100,7 +101,7 @@ struct epcgfs_session {
 
 int epcgfs_encls_create(struct epcgfs_encls **ret)
 {
-	struct epcgfs_encls *t = calloc(1, sizeof(*t));
+	struct epcgfs_encls *t = epcg_calloc(1, sizeof(*t));
 
 	if (!t)
 		return -ENOMEM;
@@ -121,7 +122,7 @@ void epcgfs_encls_destroy(struct epcgfs_encls *t)
 static struct epcgfs_session *session_get(struct epcgfs_peer *p)
 {
 	if (!p->sess)
-		p->sess = calloc(1, sizeof(*p->sess));
+		p->sess = epcg_calloc(1, sizeof(*p->sess));
 	return p->sess;
 }
 
@@ -313,7 +314,7 @@ static int do_create(struct epcgfs_peer *p, char *args, char *reply,
 		return r;
 	if (s->nr_uses == USES_MAX)
 		return -EMFILE;
-	h = calloc(1, sizeof(*h));
+	h = epcg_calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	pthread_mutex_lock(&t->lock);

@@ -6,6 +6,9 @@
  * requests of client processes), epcgfs-metrics.c (Prometheus endpoint
  * and textfile) and epcgfs-watch.c (process exit watcher).
  *
+ * Heap memory comes from lib/util/alloc.h (epcg_malloc() and friends), so
+ * that the allocation failure injector reaches the request handlers.
+ *
  * Locks: the cgroup tree's own lock is taken inside every epcg_cgroup_*()
  * call.  poll_lock (open files waiting in poll) and the ctl and watch
  * locks are leaves: they are taken under the tree lock by callbacks and
@@ -80,6 +83,34 @@ struct epcgfs {
 void epcgfs_log(struct epcgfs *fs, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * The set-up steps a mounted daemon and an in-process core share.
+ * epcgfs_setup_tree(): options, locks, the misc controller and the cgroup
+ * tree (live process lookups).  epcgfs_setup_epc(): a live execution
+ * context and the software EPC the options describe (starts threads).
+ * epcgfs_teardown(): undo whatever of them was done, clients first; @fs
+ * itself is the caller's.  Return: 0 or -errno.
+ */
+int epcgfs_setup_tree(struct epcgfs *fs, const struct epcgfs_options *o);
+int epcgfs_setup_epc(struct epcgfs *fs);
+void epcgfs_teardown(struct epcgfs *fs);
+
+/*
+ * epcgfs-core.c: the daemon without FUSE, without a socket and without
+ * threads of its own (ksgxd and the reclaim workers run), for tests and
+ * fuzz targets: the request layer over a whole machine.  Nothing is
+ * logged.  Connections are made with epcgfs_conn_open().
+ *
+ * epcgfs_core_create() - build it from @o (mountpoint, metrics and log are
+ * ignored; @o must outlive it).  Context: may sleep.  Return: 0 or -errno
+ * (-ENOMEM, -EINVAL for a bad EPC size or policy, -EIO).
+ *
+ * epcgfs_core_destroy() - tear it down.  Context: every connection opened
+ * on it closed.
+ */
+int epcgfs_core_create(const struct epcgfs_options *o, struct epcgfs **ret);
+void epcgfs_core_destroy(struct epcgfs *fs);
+
 /* epcgfs-metrics.c: start what the options ask for (nothing: *@ret NULL). */
 int epcgfs_metrics_start(struct epcgfs *fs, struct epcgfs_metrics **ret);
 void epcgfs_metrics_stop(struct epcgfs_metrics *m);
@@ -99,6 +130,39 @@ void epcgfs_watch_destroy(struct epcgfs_watch *w);
 int epcgfs_ctl_create(struct epcgfs *fs, struct epcgfs_ctl **ret);
 int epcgfs_ctl_start(struct epcgfs_ctl *c);
 void epcgfs_ctl_destroy(struct epcgfs_ctl *c);
+
+/*
+ * epcgfs_ctl_create_local() - the control state (enclave table, test-hook
+ * records) with no socket: connections come from epcgfs_conn_open() only.
+ * Return: 0 or -ENOMEM.
+ */
+int epcgfs_ctl_create_local(struct epcgfs *fs, struct epcgfs_ctl **ret);
+
+/*
+ * In-process connections (tests, fuzz targets): what an accepted socket
+ * connection is, minus the socket, the thread and the exit watch.  The
+ * caller says who the peer is (@cred, as SO_PEERCRED would) and runs its
+ * requests one at a time, each exactly as the connection's thread runs
+ * a received frame.
+ *
+ * epcgfs_conn_open() - a connection of @cred.  Context: any thread.
+ * Return: 0 or -ENOMEM.
+ *
+ * epcgfs_conn_request() - run request @req of @len bytes (a frame's
+ * content; it is modified, and @req[@len] must be writable and is set to
+ * NUL) and write the reply into @reply.  *@fd_out receives a descriptor
+ * the reply passes (the caller's to close) or -1.  Context: the calling
+ * thread runs as the connection's task meanwhile; one request of a
+ * connection at a time.
+ *
+ * epcgfs_conn_close() - end the connection as a hang-up does: everything
+ * it held is released; @conn is freed.
+ */
+int epcgfs_conn_open(struct epcgfs_ctl *c, const struct ucred *cred,
+		     struct epcgfs_conn **ret);
+void epcgfs_conn_request(struct epcgfs_conn *conn, char *req, size_t len,
+			 char *reply, size_t size, int *fd_out);
+void epcgfs_conn_close(struct epcgfs_conn *conn);
 
 /*
  * What the enclave requests (epcgfs-encl.c) see of a connection.  The

@@ -20,6 +20,7 @@
 #include <pthread.h>
 
 #include "epcgfs-internal.h"
+#include "util/alloc.h"
 
 #define EPCGFS_METRICS_INTERVAL_S 10
 
@@ -90,7 +91,7 @@ int epcgfs_metrics_start(struct epcgfs *fs, struct epcgfs_metrics **ret)
 	*ret = NULL;
 	if (!o->metrics && !o->metrics_file)
 		return 0;
-	m = calloc(1, sizeof(*m));
+	m = epcg_calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	m->fs = fs;

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "epcgfs-internal.h"
+#include "util/alloc.h"
 
 static struct epcgfs *fs_get(void)
 {
@@ -205,7 +206,7 @@ static int op_opendir(const char *path, struct fuse_file_info *fi)
 		epcg_cgroup_put(cg);
 		return -ENOTDIR;
 	}
-	of = calloc(1, sizeof(*of));
+	of = epcg_calloc(1, sizeof(*of));
 	if (!of) {
 		epcg_cgroup_put(cg);
 		return -ENOMEM;
@@ -272,7 +273,7 @@ static int op_open(const char *path, struct fuse_file_info *fi)
 	if (r)
 		goto err_put;
 	r = -ENOMEM;
-	of = calloc(1, sizeof(*of));
+	of = epcg_calloc(1, sizeof(*of));
 	if (!of)
 		goto err_put;
 	of->cg = cg;

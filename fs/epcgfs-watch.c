@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "epcgfs-internal.h"
+#include "util/alloc.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -45,7 +46,7 @@ static int push(pid_t **arr, size_t *nr, size_t *cap, pid_t pid)
 {
 	if (*nr == *cap) {
 		size_t n = *cap ? 2 * *cap : 16;
-		pid_t *a = realloc(*arr, n * sizeof(*a));
+		pid_t *a = epcg_realloc(*arr, n * sizeof(*a));
 
 		if (!a)
 			return -ENOMEM;
@@ -156,7 +157,7 @@ static void *watch_thread(void *arg)
 int epcgfs_watch_create(struct epcg_cgroup_tree *t, struct epcgfs_watch **ret)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	struct epcgfs_watch *w = calloc(1, sizeof(*w));
+	struct epcgfs_watch *w = epcg_calloc(1, sizeof(*w));
 
 	if (!w)
 		return -ENOMEM;

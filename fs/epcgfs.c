@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "epcgfs-internal.h"
+#include "util/alloc.h"
 
 void epcgfs_log(struct epcgfs *fs, const char *fmt, ...)
 {
@@ -96,7 +97,7 @@ static int epc_sections(const struct epcgfs_options *o,
  * sections and policy (it sets the sgx_epc capacity), then the other
  * resources' capacities.  Runs in the detached daemon: it starts threads.
  */
-static int setup_epc(struct epcgfs *fs)
+int epcgfs_setup_epc(struct epcgfs *fs)
 {
 	struct epcg_epc_section_spec secs[EPCG_EPC_MAX_SECTIONS];
 	struct epcg_sgx_config cfg = { .secs = secs };
@@ -127,17 +128,36 @@ static int setup_epc(struct epcgfs *fs)
 	return 0;
 }
 
-static int fs_setup(struct epcgfs *fs, const struct epcgfs_options *o)
+/*
+ * What every daemon state has, mounted or not (epcgfs-core.c): its
+ * options, the misc controller and the cgroup tree over it, owned by the
+ * daemon's user.  fs->log is left as it is.
+ */
+int epcgfs_setup_tree(struct epcgfs *fs, const struct epcgfs_options *o)
 {
 	struct epcg_cgroup_cred owner = { geteuid(), getegid(), 0 };
-	struct epcg_epc_section_spec secs[EPCG_EPC_MAX_SECTIONS];
 	int err;
 
 	fs->opts = o;
 	clock_gettime(CLOCK_REALTIME, &fs->start);
 	pthread_mutex_init(&fs->poll_lock, NULL);
 	fs->opens.next = fs->opens.prev = &fs->opens;
+	err = epcg_misc_create(&fs->misc);
+	if (err)
+		return err;
+	return epcg_cgroup_tree_create(fs->misc, &live_ops, fs, &owner,
+				       &fs->tree);
+}
+
+static int fs_setup(struct epcgfs *fs, const struct epcgfs_options *o)
+{
+	struct epcg_epc_section_spec secs[EPCG_EPC_MAX_SECTIONS];
+	int err;
+
 	fs->log = stderr;
+	err = epcgfs_setup_tree(fs, o);
+	if (err)
+		return err;
 	/* Check what the child will build, while errors reach the user. */
 	if (epc_sections(o, secs) || epcg_sgx_policy_lookup(o->policy) < 0)
 		return -EINVAL;
@@ -155,7 +175,7 @@ static int fs_setup(struct epcgfs *fs, const struct epcgfs_options *o)
 		char cwd[PATH_MAX];
 
 		if (o->metrics_file[0] == '/')
-			fs->metrics_path = strdup(o->metrics_file);
+			fs->metrics_path = epcg_strdup(o->metrics_file);
 		else if (getcwd(cwd, sizeof(cwd)) &&
 			 asprintf(&fs->metrics_path, "%s/%s", cwd,
 				  o->metrics_file) < 0)
@@ -163,17 +183,10 @@ static int fs_setup(struct epcgfs *fs, const struct epcgfs_options *o)
 		if (!fs->metrics_path)
 			return -ENOMEM;
 	}
-	err = epcg_misc_create(&fs->misc);
-	if (err)
-		return err;
-	err = epcg_cgroup_tree_create(fs->misc, &live_ops, fs, &owner,
-				      &fs->tree);
-	if (err)
-		return err;
 	return epcgfs_watch_create(fs->tree, &fs->watch);
 }
 
-static void fs_teardown(struct epcgfs *fs)
+void epcgfs_teardown(struct epcgfs *fs)
 {
 	/* Clients first: their enclaves hold EPC pages and cgroups. */
 	epcgfs_ctl_destroy(fs->ctl);
@@ -305,7 +318,7 @@ int epcgfs_main(const struct epcgfs_options *o)
 		goto out_unmount;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	err = setup_epc(&fs);
+	err = epcgfs_setup_epc(&fs);
 	if (err) {
 		fprintf(stderr, "epcg: mount: software EPC: %s\n",
 			strerror(-err));
@@ -335,7 +348,7 @@ out_unmount:
 	fuse_unmount(f);
 	fuse_destroy(f);
 out:
-	fs_teardown(&fs);
+	epcgfs_teardown(&fs);
 	daemon_ready(ready, false);
 	return rc;
 }
