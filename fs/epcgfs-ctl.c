@@ -11,6 +11,7 @@
  *	charge RES AMOUNT PATH		-> "0" or "-<errno>"  (test hooks)
  *	uncharge RES AMOUNT PATH	-> "0" or "-<errno>"  (test hooks)
  *	capacity RES AMOUNT		-> "0" or "-<errno>"  (test hooks)
+ *	check				-> "0" or "-5"        (test hooks)
  *	window, encl-*			-> enclave clients (epcgfs-encl.c)
  *
  * Connections.  The listening thread accepts, records the peer's
@@ -61,6 +62,8 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <epcg/sgx.h>
 
 #include "epcgfs-internal.h"
 #include "util/alloc.h"
@@ -312,6 +315,23 @@ static int do_capacity(struct epcgfs_ctl *c, char *args)
 	return epcg_misc_set_capacity(c->fs->misc, res, amount);
 }
 
+/*
+ * epcg_sgx_check() in the daemon, for tests at a quiescent point (no
+ * client active): its reason is logged, the reply says only -EIO.
+ */
+static int do_check(struct epcgfs_ctl *c, char *args)
+{
+	char why[256];
+	int r;
+
+	if (*args)
+		return -EINVAL;
+	r = epcg_sgx_check(c->fs->sgx, why, sizeof(why));
+	if (r)
+		epcgfs_log(c->fs, "epcg: check: %s\n", why);
+	return r;
+}
+
 static bool may_use_hooks(const struct epcgfs_peer *p)
 {
 	return p->cred.uid == 0 || p->cred.uid == geteuid();
@@ -329,6 +349,7 @@ static void handle(struct epcgfs_conn *conn, char *req, char *reply,
 		{ "charge ", do_charge },
 		{ "uncharge ", do_uncharge },
 		{ "capacity ", do_capacity },
+		{ "check", do_check },
 	};
 	struct epcgfs_peer *p = &conn->peer;
 	struct epcgfs_ctl *c = p->ctl;
