@@ -20,7 +20,7 @@ scripts/build.sh build-tsan -Dwerror=true -Db_sanitize=thread -Db_lundef=false
 # Host-allocation failure injection, under ASan+UBSan so that every failed
 # allocation's unwinding is leak-checked (only the fault suite is built and
 # run here).
-EPCG_BUILD_TARGETS=tests/fault-alloc scripts/build.sh build-fault \
+EPCG_BUILD_TARGETS="tests/fault-alloc tests/fault-daemon" scripts/build.sh build-fault \
 	-Dwerror=true -Dfault_injection=true -Db_sanitize=address,undefined \
 	-Db_lundef=false
 

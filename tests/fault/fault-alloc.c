@@ -34,106 +34,16 @@
 #include <epcg/exec.h>
 #include <epcg/misc.h>
 #include <epcg/sgx.h>
-#include <openssl/crypto.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "sgx/sgx-internal.h"
 #include "test.h"
-#include "util/alloc.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define HAVE_LSAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAVE_LSAN 1
-#endif
-#endif
-#ifdef HAVE_LSAN
-#include <sanitizer/lsan_interface.h>
-#endif
 
 #define PG EPCG_PAGE_SIZE
 #define RES EPCG_MISC_RES_SGX_EPC
 #define RW (EPCG_ENCL_PROT_READ | EPCG_ENCL_PROT_WRITE)
 #define EPC_PAGES 2048
-#define ROUNDS_MAX 10000
-
-/* ---- the injector, for OpenSSL too ---- */
-
-static void *ossl_malloc(size_t n, const char *file, int line)
-{
-	return epcg_malloc(n);
-}
-
-static void *ossl_realloc(void *p, size_t n, const char *file, int line)
-{
-	return epcg_realloc(p, n);
-}
-
-static void ossl_free(void *p, const char *file, int line)
-{
-	free(p);
-}
-
-/* Before OpenSSL allocates anything (it refuses afterwards). */
-__attribute__((constructor)) static void route_openssl(void)
-{
-	CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free);
-}
-
-/* What one armed stretch of code saw. */
-struct shot {
-	uint64_t calls; /* allocations attempted */
-	uint64_t failed; /* of those, failed by the injector */
-};
-
-static void arm(uint64_t n, enum epcg_fault_mode mode)
-{
-	epcg_fault_set_nth(n, mode);
-}
-
-static struct shot disarm(void)
-{
-	struct shot s = { epcg_fault_count(), epcg_fault_injected() };
-
-	epcg_fault_set_nth(0, EPCG_FAULT_ONCE);
-	return s;
-}
-
-static void leak_check(void)
-{
-#ifdef HAVE_LSAN
-	if (__lsan_do_recoverable_leak_check())
-		epcg_test_fail(__FILE__, __LINE__, "memory leaked (see above)");
-#endif
-}
-
-/*
- * A whole-heap scan costs milliseconds and a loop has hundreds of rounds:
- * scan every 32nd round and once at the end of each test.  Leaks add up,
- * so a later scan still finds what an earlier round lost, with the stack
- * that allocated it.
- */
-static void leak_check_round(uint64_t n)
-{
-	if (n % 32 == 0)
-		leak_check();
-}
-
-/* Totals of one test, for the TAP notes docs/robustness.md quotes. */
-struct tally {
-	unsigned rounds; /* rounds with a failure injected */
-	unsigned failed; /* of those, the operation failed */
-	uint64_t max_n; /* allocations the operation makes */
-};
-
-static void tally_note(const char *what, const struct tally *t)
-{
-	epcg_test_note("%s: %" PRIu64 " allocations, %u rounds injected, "
-		       "%u failed cleanly, %u absorbed",
-		       what, t->max_n, t->rounds, t->failed,
-		       t->rounds - t->failed);
-}
 
 /* ---- a machine ---- */
 
@@ -296,79 +206,39 @@ static void warm_up(void)
 	verify_pages(e, 2, 0);
 	epcg_encl_release(e);
 	fx_teardown(&f);
-	leak_check();
-}
-
-static const enum epcg_fault_mode modes[] = { EPCG_FAULT_ONCE,
-					      EPCG_FAULT_FROM };
-
-/*
- * Account for one round: a round that injected nothing must have
- * succeeded and ends the loop (returns true); one that injected must have
- * failed with @want or absorbed the failure.
- */
-static bool round_done_or(struct tally *t, uint64_t n, struct shot s, int err,
-			  int want, int also)
-{
-	if (!s.failed) {
-		if (err)
-			epcg_test_fail(__FILE__, __LINE__,
-				       "round %" PRIu64 ": %s with no failure "
-				       "injected",
-				       n, epcg_test_errname(err));
-		if (n - 1 > t->max_n)
-			t->max_n = n - 1;
-		return true;
-	}
-	if (err && err != -want && err != -also)
-		epcg_test_fail(__FILE__, __LINE__,
-			       "round %" PRIu64 ": want -%s or success, got %s",
-			       n, epcg_test_errname(want),
-			       epcg_test_errname(err));
-	if (n >= ROUNDS_MAX)
-		epcg_test_fail(__FILE__, __LINE__, "no end after %u rounds",
-			       ROUNDS_MAX);
-	t->rounds++;
-	t->failed += err != 0;
-	return false;
-}
-
-static bool round_done(struct tally *t, uint64_t n, struct shot s, int err,
-		       int want)
-{
-	return round_done_or(t, n, s, err, want, want);
+	fault_leak_check();
 }
 
 /* ---- the machine and its cgroups ---- */
 
 TEST(machine_create)
 {
-	struct tally t = { 0 };
+	struct fault_tally t = { 0 };
 
 	warm_up();
 	for (unsigned m = 0; m < 2; m++) {
 		for (uint64_t n = 1;; n++) {
-			struct shot s;
+			struct fault_shot s;
 			struct fx f;
 			int err;
 
-			arm(n, modes[m]);
+			fault_arm(n, fault_modes[m]);
 			err = fx_try_setup(&f);
-			s = disarm();
+			s = fault_disarm();
 			fx_teardown(&f);
-			leak_check_round(n);
+			fault_leak_check_round(n);
 			/* -EIO: OpenSSL could not set up the paging key. */
-			if (round_done_or(&t, n, s, err, ENOMEM, EIO))
+			if (fault_round_done_or(&t, n, s, err, ENOMEM, EIO))
 				break;
 		}
 	}
-	leak_check();
-	tally_note("exec + misc + sgx + cgroup", &t);
+	fault_leak_check();
+	fault_tally_note("exec + misc + sgx + cgroup", &t);
 }
 
 TEST(misc_cgroup_create)
 {
-	struct tally t = { 0 };
+	struct fault_tally t = { 0 };
 	struct epcg_misc_cg *a, *b;
 	struct epcg_encl *e;
 	struct fx f;
@@ -376,14 +246,14 @@ TEST(misc_cgroup_create)
 	warm_up();
 	for (unsigned m = 0; m < 2; m++) {
 		for (uint64_t n = 1;; n++) {
-			struct shot s;
+			struct fault_shot s;
 			int err;
 
 			fx_setup(&f);
 			ASSERT_OK(epcg_misc_cg_create(f.cg, "a", &a));
-			arm(n, modes[m]);
+			fault_arm(n, fault_modes[m]);
 			err = epcg_misc_cg_create(a, "b", &b);
-			s = disarm();
+			s = fault_disarm();
 			fx_check(&f);
 			if (err) {
 				/* Nothing was linked: the name is free. */
@@ -402,19 +272,19 @@ TEST(misc_cgroup_create)
 			ASSERT_OK(epcg_misc_cg_remove(b));
 			ASSERT_OK(epcg_misc_cg_remove(a));
 			fx_teardown(&f);
-			leak_check_round(n);
-			if (round_done(&t, n, s, err, ENOMEM))
+			fault_leak_check_round(n);
+			if (fault_round_done(&t, n, s, err, ENOMEM))
 				break;
 		}
 	}
-	leak_check();
-	tally_note("misc cgroup create", &t);
+	fault_leak_check();
+	fault_tally_note("misc cgroup create", &t);
 }
 
 TEST(misc_cgroup_remove_allocates_nothing)
 {
 	struct epcg_misc_cg *a;
-	struct shot s;
+	struct fault_shot s;
 	struct fx f;
 
 	warm_up();
@@ -424,14 +294,14 @@ TEST(misc_cgroup_remove_allocates_nothing)
 	/* A charge holds a reference, as an EPC page does. */
 	ASSERT_OK(epcg_misc_try_charge(EPCG_MISC_RES_SEV, a, 1, NULL));
 	epcg_misc_cg_get(a);
-	arm(1, EPCG_FAULT_FROM);
+	fault_arm(1, EPCG_FAULT_FROM);
 	ASSERT_OK(epcg_misc_cg_remove(a)); /* dying: still charged */
 	epcg_misc_uncharge(EPCG_MISC_RES_SEV, a, 1);
 	epcg_misc_cg_put(a); /* the last reference frees it */
-	s = disarm();
+	s = fault_disarm();
 	ASSERT_U64_EQ(s.calls, 0);
 	fx_teardown(&f);
-	leak_check();
+	fault_leak_check();
 }
 
 /* ---- the cgroup v2 tree ---- */
@@ -497,23 +367,23 @@ static void expect_show(struct tree *tr, const char *path,
 
 TEST(cgroup_mkdir_rmdir)
 {
-	struct tally t = { 0 };
+	struct fault_tally t = { 0 };
 	struct epcg_cgroup *a;
 	struct tree tr;
 
 	warm_up();
 	for (unsigned m = 0; m < 2; m++) {
 		for (uint64_t n = 1;; n++) {
-			struct shot s;
+			struct fault_shot s;
 			int err;
 
 			tree_setup(&tr);
 			ASSERT_OK(write_str(tr.root,
 					    EPCG_CGROUP_FILE_SUBTREE_CONTROL,
 					    "+misc"));
-			arm(n, modes[m]);
+			fault_arm(n, fault_modes[m]);
 			err = epcg_cgroup_mkdir(tr.root, "a", &root_cred, &a);
-			s = disarm();
+			s = fault_disarm();
 			fx_check(&tr.f);
 			if (err) {
 				ASSERT_ERR(epcg_cgroup_lookup(tr.t, "/a", &a),
@@ -524,18 +394,18 @@ TEST(cgroup_mkdir_rmdir)
 			expect_show(&tr, "/a", EPCG_CGROUP_FILE_MISC_MAX,
 				    "sgx_epc max\n");
 			/* rmdir may not fail for want of memory. */
-			arm(1, EPCG_FAULT_FROM);
+			fault_arm(1, EPCG_FAULT_FROM);
 			ASSERT_OK(epcg_cgroup_rmdir(a, &root_cred));
-			ASSERT_U64_EQ(disarm().calls, 0);
+			ASSERT_U64_EQ(fault_disarm().calls, 0);
 			epcg_cgroup_put(a);
 			tree_teardown(&tr);
-			leak_check_round(n);
-			if (round_done(&t, n, s, err, ENOMEM))
+			fault_leak_check_round(n);
+			if (fault_round_done(&t, n, s, err, ENOMEM))
 				break;
 		}
 	}
-	leak_check();
-	tally_note("cgroup mkdir (with misc state)", &t);
+	fault_leak_check();
+	fault_tally_note("cgroup mkdir (with misc state)", &t);
 }
 
 /*
@@ -545,14 +415,14 @@ TEST(cgroup_mkdir_rmdir)
 TEST(cgroup_enable_misc_with_children)
 {
 	static const char *const kids[] = { "/p/a", "/p/b", "/p/c", "/p/a/x" };
-	struct tally t = { 0 };
+	struct fault_tally t = { 0 };
 	struct epcg_cgroup *p, *c;
 	struct tree tr;
 
 	warm_up();
 	for (unsigned m = 0; m < 2; m++) {
 		for (uint64_t n = 1;; n++) {
-			struct shot s;
+			struct fault_shot s;
 			int err;
 
 			tree_setup(&tr);
@@ -573,10 +443,10 @@ TEST(cgroup_enable_misc_with_children)
 				}
 				epcg_cgroup_put(c);
 			}
-			arm(n, modes[m]);
+			fault_arm(n, fault_modes[m]);
 			err = write_str(p, EPCG_CGROUP_FILE_SUBTREE_CONTROL,
 					"+misc");
-			s = disarm();
+			s = fault_disarm();
 			fx_check(&tr.f);
 			expect_show(&tr, "/p", EPCG_CGROUP_FILE_SUBTREE_CONTROL,
 				    err ? "" : "misc\n");
@@ -592,25 +462,25 @@ TEST(cgroup_enable_misc_with_children)
 					    "-misc"));
 			epcg_cgroup_put(p);
 			tree_teardown(&tr);
-			leak_check_round(n);
-			if (round_done(&t, n, s, err, ENOMEM))
+			fault_leak_check_round(n);
+			if (fault_round_done(&t, n, s, err, ENOMEM))
 				break;
 		}
 	}
-	leak_check();
-	tally_note("subtree_control +misc over 3 children", &t);
+	fault_leak_check();
+	fault_tally_note("subtree_control +misc over 3 children", &t);
 }
 
 TEST(cgroup_procs_write)
 {
-	struct tally t = { 0 };
+	struct fault_tally t = { 0 };
 	struct epcg_cgroup *a, *b;
 	struct tree tr;
 
 	warm_up();
 	for (unsigned m = 0; m < 2; m++) {
 		for (uint64_t n = 1;; n++) {
-			struct shot s;
+			struct fault_shot s;
 			int err;
 
 			tree_setup(&tr);
@@ -619,13 +489,13 @@ TEST(cgroup_procs_write)
 			ASSERT_OK(epcg_cgroup_mkdir(tr.root, "b", &root_cred,
 						    &b));
 			ASSERT_OK(write_str(a, EPCG_CGROUP_FILE_PROCS, "12"));
-			arm(n, modes[m]);
+			fault_arm(n, fault_modes[m]);
 			/* 12 moves; 13 is new to the registry. */
 			err = write_str(b, EPCG_CGROUP_FILE_PROCS, "12");
 			if (!err)
 				err = write_str(b, EPCG_CGROUP_FILE_PROCS,
 						"13");
-			s = disarm();
+			s = fault_disarm();
 			/* A failed write moved nothing. */
 			if (err && !s.calls)
 				epcg_test_fail(__FILE__, __LINE__, "no calls");
@@ -641,19 +511,19 @@ TEST(cgroup_procs_write)
 			epcg_cgroup_put(a);
 			epcg_cgroup_put(b);
 			tree_teardown(&tr);
-			leak_check_round(n);
-			if (round_done(&t, n, s, err, ENOMEM))
+			fault_leak_check_round(n);
+			if (fault_round_done(&t, n, s, err, ENOMEM))
 				break;
 		}
 	}
-	leak_check();
-	tally_note("cgroup.procs writes", &t);
+	fault_leak_check();
+	fault_tally_note("cgroup.procs writes", &t);
 }
 
 TEST(cgroup_bind_tasks)
 {
 	struct epcg_task tasks[12];
-	struct tally t = { 0 };
+	struct fault_tally t = { 0 };
 	struct epcg_cgroup *a;
 	struct tree tr;
 
@@ -661,7 +531,7 @@ TEST(cgroup_bind_tasks)
 	for (unsigned m = 0; m < 2; m++) {
 		for (uint64_t n = 1;; n++) {
 			unsigned bound = 0;
-			struct shot s;
+			struct fault_shot s;
 			int err = 0;
 
 			tree_setup(&tr);
@@ -671,13 +541,13 @@ TEST(cgroup_bind_tasks)
 			ASSERT_OK(epcg_cgroup_mkdir(tr.root, "a", &root_cred,
 						    &a));
 			ASSERT_OK(write_str(a, EPCG_CGROUP_FILE_PROCS, "20"));
-			arm(n, modes[m]);
+			fault_arm(n, fault_modes[m]);
 			for (; bound < 12 && !err; bound++) {
 				epcg_task_init(&tasks[bound], 20, -1);
 				err = epcg_cgroup_proc_bind_task(tr.t, 20,
 								 &tasks[bound]);
 			}
-			s = disarm();
+			s = fault_disarm();
 			bound -= err != 0;
 			/* The bound ones follow the process; the rest not. */
 			ASSERT_OK(write_str(tr.root, EPCG_CGROUP_FILE_PROCS,
@@ -694,33 +564,33 @@ TEST(cgroup_bind_tasks)
 			}
 			epcg_cgroup_put(a);
 			tree_teardown(&tr);
-			leak_check_round(n);
-			if (round_done(&t, n, s, err, ENOMEM))
+			fault_leak_check_round(n);
+			if (fault_round_done(&t, n, s, err, ENOMEM))
 				break;
 		}
 	}
-	leak_check();
-	tally_note("bind 12 tasks to a process", &t);
+	fault_leak_check();
+	fault_tally_note("bind 12 tasks to a process", &t);
 }
 
 /* ---- enclaves ---- */
 
 TEST(encl_create)
 {
-	struct tally t = { 0 };
+	struct fault_tally t = { 0 };
 	struct epcg_encl *e;
 	struct fx f;
 
 	warm_up();
 	for (unsigned m = 0; m < 2; m++) {
 		for (uint64_t n = 1;; n++) {
-			struct shot s;
+			struct fault_shot s;
 			int err;
 
 			fx_setup(&f);
-			arm(n, modes[m]);
+			fault_arm(n, fault_modes[m]);
 			err = epcg_encl_create(f.sgx, 16 * PG, &e);
-			s = disarm();
+			s = fault_disarm();
 			fx_check(&f);
 			if (err) {
 				ASSERT_U64_EQ(epcg_misc_usage(f.cg, RES), 0);
@@ -737,13 +607,13 @@ TEST(encl_create)
 				epcg_encl_release(e);
 			}
 			fx_teardown(&f);
-			leak_check_round(n);
-			if (round_done(&t, n, s, err, ENOMEM))
+			fault_leak_check_round(n);
+			if (fault_round_done(&t, n, s, err, ENOMEM))
 				break;
 		}
 	}
-	leak_check();
-	tally_note("enclave create", &t);
+	fault_leak_check();
+	fault_tally_note("enclave create", &t);
 }
 
 /*
@@ -755,7 +625,7 @@ TEST(encl_add_pages)
 {
 	const uint64_t nr = 1100;
 	uint64_t verified = 0;
-	struct tally t = { 0 };
+	struct fault_tally t = { 0 };
 	uint8_t *src = source(nr, 2);
 	struct epcg_encl *e;
 	struct fx f;
@@ -764,15 +634,15 @@ TEST(encl_add_pages)
 	for (unsigned m = 0; m < 2; m++) {
 		for (uint64_t n = 1;; n++) {
 			uint64_t added = 0, more = 0;
-			struct shot s;
+			struct fault_shot s;
 			int err;
 
 			fx_setup(&f);
 			ASSERT_OK(epcg_encl_create(f.sgx, 2048 * PG, &e));
-			arm(n, modes[m]);
+			fault_arm(n, fault_modes[m]);
 			err = epcg_encl_add_pages(
 				e, 0, src, nr, EPCG_ENCL_PAGE_REG, RW, &added);
-			s = disarm();
+			s = fault_disarm();
 			fx_check(&f);
 			ASSERT_U64_EQ(stats(e).pages, added);
 			if (err) {
@@ -789,20 +659,20 @@ TEST(encl_add_pages)
 			fx_check(&f);
 			epcg_encl_release(e);
 			fx_teardown(&f);
-			leak_check_round(n);
-			if (round_done(&t, n, s, err, ENOMEM))
+			fault_leak_check_round(n);
+			if (fault_round_done(&t, n, s, err, ENOMEM))
 				break;
 		}
 	}
 	free(src);
-	leak_check();
-	tally_note("add 1100 pages", &t);
+	fault_leak_check();
+	fault_tally_note("add 1100 pages", &t);
 	epcg_test_note("%" PRIu64 " bytes read back after evicting", verified);
 }
 
 TEST(encl_init)
 {
-	struct tally t = { 0 };
+	struct fault_tally t = { 0 };
 	uint8_t *src = source(8, 7);
 	struct epcg_encl *e;
 	struct fx f;
@@ -810,16 +680,16 @@ TEST(encl_init)
 	warm_up();
 	for (unsigned m = 0; m < 2; m++) {
 		for (uint64_t n = 1;; n++) {
-			struct shot s;
+			struct fault_shot s;
 			int err;
 
 			fx_setup(&f);
 			ASSERT_OK(epcg_encl_create(f.sgx, 16 * PG, &e));
 			ASSERT_OK(epcg_encl_add_pages(
 				e, 0, src, 8, EPCG_ENCL_PAGE_REG, RW, NULL));
-			arm(n, modes[m]);
+			fault_arm(n, fault_modes[m]);
 			err = epcg_encl_init(e, NULL);
-			s = disarm();
+			s = fault_disarm();
 			fx_check(&f);
 			/* Not initialized: it can be, later. */
 			if (err)
@@ -828,19 +698,19 @@ TEST(encl_init)
 			verify_pages(e, 8, 7);
 			epcg_encl_release(e);
 			fx_teardown(&f);
-			leak_check_round(n);
-			if (round_done(&t, n, s, err, ENOMEM))
+			fault_leak_check_round(n);
+			if (fault_round_done(&t, n, s, err, ENOMEM))
 				break;
 		}
 	}
 	free(src);
-	leak_check();
-	tally_note("enclave init (EINIT)", &t);
+	fault_leak_check();
+	fault_tally_note("enclave init (EINIT)", &t);
 }
 
 TEST(encl_enter)
 {
-	struct tally t = { 0 };
+	struct fault_tally t = { 0 };
 	struct epcg_encl_thread *th;
 	struct epcg_encl *e;
 	struct fx f;
@@ -850,24 +720,24 @@ TEST(encl_enter)
 	e = build(&f, 16 * PG, 4, 3);
 	for (unsigned m = 0; m < 2; m++) {
 		for (uint64_t n = 1;; n++) {
-			struct shot s;
+			struct fault_shot s;
 			int err;
 
-			arm(n, modes[m]);
+			fault_arm(n, fault_modes[m]);
 			err = epcg_encl_enter(e, &th);
-			s = disarm();
+			s = fault_disarm();
 			if (!err)
 				epcg_encl_exit(th);
-			if (round_done(&t, n, s, err, ENOMEM))
+			if (fault_round_done(&t, n, s, err, ENOMEM))
 				break;
 		}
 	}
 	verify_pages(e, 4, 3);
 	epcg_encl_release(e);
 	fx_teardown(&f);
-	leak_check();
-	leak_check();
-	tally_note("enclave enter", &t);
+	fault_leak_check();
+	fault_leak_check();
+	fault_tally_note("enclave enter", &t);
 }
 
 /*
@@ -881,20 +751,20 @@ TEST(fault_reclaim_release_allocate_nothing)
 	struct epcg_encl_thread *th;
 	struct epcg_encl *e;
 	uint8_t buf[PG];
-	struct shot s;
+	struct fault_shot s;
 	struct fx f;
 
 	warm_up();
 	fx_setup(&f);
 	e = build(&f, 64 * PG, 40, 4);
 	ASSERT_OK(epcg_encl_enter(e, &th));
-	arm(1, EPCG_FAULT_FROM);
+	fault_arm(1, EPCG_FAULT_FROM);
 	evict_all(&f, e);
-	s = disarm();
+	s = fault_disarm();
 	ASSERT_U64_EQ(s.calls, 0);
 	ASSERT_U64_EQ(stats(e).secs_resident, 0);
 
-	arm(1, EPCG_FAULT_FROM);
+	fault_arm(1, EPCG_FAULT_FROM);
 	for (uint64_t i = 0; i < 40; i++) {
 		uint8_t want[PG];
 
@@ -903,7 +773,7 @@ TEST(fault_reclaim_release_allocate_nothing)
 					   PG));
 		ASSERT_MEMEQ(buf, want, PG);
 	}
-	s = disarm();
+	s = fault_disarm();
 	ASSERT_U64_EQ(s.calls, 0);
 	ASSERT_U64_EQ(stats(e).faults, 40);
 
@@ -916,22 +786,22 @@ TEST(fault_reclaim_release_allocate_nothing)
 	 */
 	ASSERT_OK(epcg_misc_set_max(f.cg, RES, 34 * PG));
 	evict_all(&f, e);
-	arm(1, EPCG_FAULT_FROM);
+	fault_arm(1, EPCG_FAULT_FROM);
 	for (uint64_t i = 0; i < 40; i++)
 		ASSERT_OK(epcg_encl_access(e, th, i * PG, EPCG_ENCL_READ, buf,
 					   PG));
 	epcg_exec_flush(f.ex);
-	s = disarm();
+	s = fault_disarm();
 	ASSERT_U64_EQ(s.calls, 0);
 	fx_check(&f);
 	epcg_encl_exit(th);
 
-	arm(1, EPCG_FAULT_FROM);
+	fault_arm(1, EPCG_FAULT_FROM);
 	epcg_encl_release(e);
-	s = disarm();
+	s = fault_disarm();
 	ASSERT_U64_EQ(s.calls, 0);
 	fx_teardown(&f);
-	leak_check();
+	fault_leak_check();
 }
 
 /*
@@ -940,7 +810,7 @@ TEST(fault_reclaim_release_allocate_nothing)
  */
 TEST(encl_eaug_on_first_touch)
 {
-	struct tally t = { 0 };
+	struct fault_tally t = { 0 };
 	struct epcg_encl_thread *th;
 	struct epcg_encl *e;
 	uint8_t buf[PG];
@@ -949,17 +819,17 @@ TEST(encl_eaug_on_first_touch)
 	warm_up();
 	for (unsigned m = 0; m < 2; m++) {
 		for (uint64_t n = 1;; n++) {
-			struct shot s;
+			struct fault_shot s;
 			int err;
 
 			fx_setup(&f);
 			e = build(&f, 2048 * PG, 511, 5);
 			ASSERT_OK(epcg_encl_enter(e, &th));
 			memset(buf, 0xa5, sizeof(buf));
-			arm(n, modes[m]);
+			fault_arm(n, fault_modes[m]);
 			err = epcg_encl_access(e, th, 1024 * PG,
 					       EPCG_ENCL_WRITE, buf, PG);
-			s = disarm();
+			s = fault_disarm();
 			fx_check(&f);
 			/* A host shortage on a fault is SIGBUS, as in Linux. */
 			ASSERT_EQ(epcg_encl_faulted(e), err != 0);
@@ -974,13 +844,13 @@ TEST(encl_eaug_on_first_touch)
 			epcg_encl_exit(th);
 			epcg_encl_release(e);
 			fx_teardown(&f);
-			leak_check_round(n);
-			if (round_done(&t, n, s, err, EFAULT))
+			fault_leak_check_round(n);
+			if (fault_round_done(&t, n, s, err, EFAULT))
 				break;
 		}
 	}
-	leak_check();
-	tally_note("EAUG on first touch", &t);
+	fault_leak_check();
+	fault_tally_note("EAUG on first touch", &t);
 }
 
 static const struct epcg_test tests[] = {
