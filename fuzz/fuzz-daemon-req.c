@@ -37,7 +37,6 @@
  * machine, and flushing the execution context's work gives one.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,6 +48,7 @@
 #include <epcg/exec.h>
 #include <epcg/misc.h>
 #include <epcg/sgx.h>
+#include <inttypes.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -66,11 +66,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define UNPRIV_UID 65534
 #define FORGED_PID 0x7ffffff0
 
-#define FAIL(...)                                                    \
-	do {                                                         \
-		fprintf(stderr, "fuzz-daemon-req: " __VA_ARGS__);    \
-		fputc('\n', stderr);                                 \
-		abort();                                             \
+#define FAIL(...)                                                 \
+	do {                                                      \
+		fprintf(stderr, "fuzz-daemon-req: " __VA_ARGS__); \
+		fputc('\n', stderr);                              \
+		abort();                                          \
 	} while (0)
 
 struct peer {
@@ -147,23 +147,17 @@ static int reply_nums(const char *reply, int64_t *vals, int max)
 struct verb {
 	const char *name; /* with its trailing space, if it takes arguments */
 	int ok_vals; /* numbers after a 0 status */
-	bool counted; /* "STATUS COUNT" even when STATUS < 0 */
+	bool counted; /* "STATUS COUNT" once it ran, even if STATUS < 0 */
 	bool takes_id;
 };
 
 static const struct verb verbs[] = {
-	{ "ping", 0, false, false },
-	{ "pid", 1, false, false },
-	{ "charge ", 0, false, false },
-	{ "uncharge ", 0, false, false },
-	{ "capacity ", 0, false, false },
-	{ "window", 4, false, false },
-	{ "encl-create ", 1, false, false },
-	{ "encl-add ", 1, true, true },
-	{ "encl-init ", 0, false, true },
-	{ "encl-access ", 1, true, true },
-	{ "encl-stats ", 14, false, true },
-	{ "encl-remove ", 0, false, true },
+	{ "ping", 0, false, false },	     { "pid", 1, false, false },
+	{ "charge ", 0, false, false },	     { "uncharge ", 0, false, false },
+	{ "capacity ", 0, false, false },    { "window", 4, false, false },
+	{ "encl-create ", 1, false, false }, { "encl-add ", 1, true, true },
+	{ "encl-init ", 0, false, true },    { "encl-access ", 1, true, true },
+	{ "encl-stats ", 14, false, true },  { "encl-remove ", 0, false, true },
 };
 
 static const struct verb *verb_of(const char *req, size_t len)
@@ -173,8 +167,9 @@ static const struct verb *verb_of(const char *req, size_t len)
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		size_t n = strlen(verbs[i].name);
 
-		if (verbs[i].name[n - 1] != ' ' ? !strcmp(req, verbs[i].name) :
-						  !strncmp(req, verbs[i].name, n))
+		if (verbs[i].name[n - 1] != ' ' ?
+			    !strcmp(req, verbs[i].name) :
+			    !strncmp(req, verbs[i].name, n))
 			return &verbs[i];
 	}
 	return NULL;
@@ -184,8 +179,8 @@ static const struct verb *verb_of(const char *req, size_t len)
  * Check @reply against the protocol for @v (NULL: no such request, so
  * -EINVAL); return its numbers in @vals and their count.
  */
-static int check_reply(const struct verb *v, const char *req,
-		       const char *reply, int64_t *vals)
+static int check_reply(const struct verb *v, const char *req, const char *reply,
+		       int64_t *vals)
 {
 	int n = reply_nums(reply, vals, EPCGFS_REPLY_VALS);
 
@@ -354,8 +349,9 @@ static void request(struct state *s, int pi, const char *line, size_t len)
 			FAIL("a window without its descriptor");
 		map_window(p, fd);
 	}
-	if (v && (!strcmp(v->name, "charge ") ||
-		  !strcmp(v->name, "uncharge ")) && !vals[0])
+	if (v &&
+	    (!strcmp(v->name, "charge ") || !strcmp(v->name, "uncharge ")) &&
+	    !vals[0])
 		track_hook(s, copy);
 	if (v && !strcmp(v->name, "encl-create ") && !vals[0]) {
 		if (p->proc == 2)

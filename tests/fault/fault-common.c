@@ -3,9 +3,9 @@
  * The allocation failure tests' shared loop helpers (fault.h), and the
  * routing of OpenSSL's allocations through the injector.
  */
-#include <inttypes.h>
 #include <stdlib.h>
 
+#include <inttypes.h>
 #include <openssl/crypto.h>
 
 #include "fault.h"
@@ -73,8 +73,8 @@ void fault_leak_check_round(uint64_t n)
 		fault_leak_check();
 }
 
-bool fault_round_done_or(struct fault_tally *t, uint64_t n,
-			 struct fault_shot s, int err, int want, int also)
+bool fault_round_done_or(struct fault_tally *t, uint64_t n, struct fault_shot s,
+			 int err, int want, int also)
 {
 	if (!s.failed) {
 		if (err)

@@ -24,7 +24,6 @@
  * charge are asserted to allocate nothing at all.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +33,7 @@
 #include <epcg/exec.h>
 #include <epcg/misc.h>
 #include <epcg/sgx.h>
+#include <inttypes.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -398,8 +398,8 @@ TEST(connection_bind)
 			ASSERT_U64_EQ(t_usage(&d), 10 * PG);
 			dm_teardown(&d);
 			fault_leak_check_round(n);
-			if (fault_round_done(&t, n, s,
-					     err == -ENOENT ? 0 : err, ENOMEM))
+			if (fault_round_done(&t, n, s, err == -ENOENT ? 0 : err,
+					     ENOMEM))
 				break;
 		}
 	}
@@ -470,8 +470,8 @@ TEST(encl_add)
 			dm_check(&d);
 			if (err) {
 				ASSERT_CMP(added, <, 512);
-				ASSERT_OK(add(&d, id, added, 512 - added,
-					      &more));
+				ASSERT_OK(
+					add(&d, id, added, 512 - added, &more));
 			}
 			ASSERT_U64_EQ(added + more, 512);
 			ASSERT_OK(id_call(d.conn, "encl-init", id, 0, false,
@@ -679,12 +679,11 @@ TEST(remove_end_uncharge_allocate_nothing)
 	id = build(&d, 64);
 	id2 = build(&d, 32);
 	verify(&d, id2, 0, 32);
-	ASSERT_OK(call(d.conn, "charge sgx_epc 8192 /t", 0, false, NULL,
-		       NULL));
+	ASSERT_OK(call(d.conn, "charge sgx_epc 8192 /t", 0, false, NULL, NULL));
 	fault_arm(1, EPCG_FAULT_FROM);
 	ASSERT_OK(id_call(d.conn, "encl-remove", id, 0, false, NULL));
-	ASSERT_OK(call(d.conn, "uncharge sgx_epc 8192 /t", 0, false, NULL,
-		       NULL));
+	ASSERT_OK(
+		call(d.conn, "uncharge sgx_epc 8192 /t", 0, false, NULL, NULL));
 	epcgfs_conn_close(d.conn);
 	d.conn = NULL;
 	s = fault_disarm();

@@ -67,8 +67,8 @@ void fault_leak_check_round(uint64_t n);
  * (@err 0) and ends the loop (true); one that injected must have failed
  * with -@want or -@also, or absorbed the failure (@err 0).
  */
-bool fault_round_done_or(struct fault_tally *t, uint64_t n,
-			 struct fault_shot s, int err, int want, int also);
+bool fault_round_done_or(struct fault_tally *t, uint64_t n, struct fault_shot s,
+			 int err, int want, int also);
 bool fault_round_done(struct fault_tally *t, uint64_t n, struct fault_shot s,
 		      int err, int want);
 
