@@ -22,14 +22,18 @@
  * its first operations are preset to small reads and writes of the first
  * pages.
  *
+ * The machine is built once per process (core_once()); each input
+ * starts with a fresh control state and the default limits.
+ *
  * After every request: the reply is well formed for its verb (a status,
  * 0 or a negative errno, and the numbers the protocol gives for that
  * verb); epcg_sgx_check() holds (every frame free, on one LRU or owned;
  * usage equal to the pages charged); a request naming an enclave another
  * process created fails as if it did not exist (never 0, never pages
  * added or accesses done).  At the end every connection closes (as if
- * hung up): every EPC frame is free, and once the test-hook charges are
- * dropped (the control state goes) every resource's usage is 0.
+ * hung up) and the control state goes (dropping what the test hooks
+ * charged): the invariants hold, every EPC frame is free and every
+ * resource's usage is 0.
  *
  * The EPC (1024 pages) is four times the largest limit the harness
  * allows its two cgroups, so reclaim happens per cgroup, at a limit, and
@@ -82,7 +86,7 @@ struct peer {
 struct state {
 	struct epcgfs *fs;
 	struct peer peers[NR_PEERS];
-	struct epcg_cgroup *t, *u; /* references */
+	struct epcg_cgroup *t, *u; /* core_once()'s */
 	/* Enclave ids each process was given (by encl-create replies). */
 	uint64_t ids[3][IDS_MAX];
 	unsigned nr_ids[3];
@@ -376,48 +380,71 @@ static void request(struct state *s, int pi, const char *line, size_t len)
 	check_machine(s, copy);
 }
 
-static void setup(struct state *s)
+/*
+ * The machine, its tree and its execution context are built once: their
+ * threads' start and end would cost more than most inputs (they are what
+ * a running daemon keeps anyway).  Each input gets a fresh control state,
+ * so enclave ids start at 1 again and no test-hook charge or enclave of
+ * an input outlives it (finish() checks that).
+ */
+static struct epcgfs *core;
+static struct epcg_cgroup *cg_t, *cg_u; /* references */
+
+static void core_once(void)
 {
-	static const struct {
-		int proc;
-	} who[NR_PEERS] = { { 0 }, { 0 }, { 1 }, { 2 } };
 	struct epcg_cgroup *root;
 	char pid[32];
 	int err;
 
-	memset(s, 0, sizeof(*s));
-	err = epcgfs_core_create(&opts, &s->fs);
+	if (core)
+		return;
+	err = epcgfs_core_create(&opts, &core);
 	if (err)
 		FAIL("core: %s", strerror(-err));
-	if (epcg_cgroup_lookup(s->fs->tree, "/", &root))
+	epcgfs_ctl_destroy(core->ctl);
+	core->ctl = NULL;
+	if (epcg_cgroup_lookup(core->tree, "/", &root))
 		FAIL("no root");
 	if (epcg_cgroup_file_write(root, EPCG_CGROUP_FILE_SUBTREE_CONTROL,
 				   "+misc", 5, &root_cred) ||
-	    epcg_cgroup_mkdir(root, "t", &root_cred, &s->t) ||
-	    epcg_cgroup_mkdir(root, "u", &root_cred, &s->u))
+	    epcg_cgroup_mkdir(root, "t", &root_cred, &cg_t) ||
+	    epcg_cgroup_mkdir(root, "u", &root_cred, &cg_u))
 		FAIL("cannot build the tree");
 	epcg_cgroup_put(root);
-	/* This process in /t, the other one in /u, each with a limit. */
+	/* This process in /t, the other one in /u. */
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	if (epcg_cgroup_file_write(s->t, EPCG_CGROUP_FILE_PROCS, pid,
+	if (epcg_cgroup_file_write(cg_t, EPCG_CGROUP_FILE_PROCS, pid,
 				   strlen(pid), &root_cred))
 		FAIL("cannot move %s", pid);
 	snprintf(pid, sizeof(pid), "%d", (int)getppid());
-	if (epcg_cgroup_file_write(s->u, EPCG_CGROUP_FILE_PROCS, pid,
+	if (epcg_cgroup_file_write(cg_u, EPCG_CGROUP_FILE_PROCS, pid,
 				   strlen(pid), &root_cred))
 		FAIL("cannot move %s", pid);
+}
+
+static void setup(struct state *s)
+{
+	static const int procs[NR_PEERS] = { 0, 0, 1, 2 };
+
+	core_once();
+	memset(s, 0, sizeof(*s));
+	s->fs = core;
+	s->t = cg_t;
+	s->u = cg_u;
+	if (epcgfs_ctl_create_local(core, &core->ctl))
+		FAIL("no control state");
 	harness_cmd(s, "!max t 255");
 	harness_cmd(s, "!max u 127");
 	for (int i = 0; i < NR_PEERS; i++) {
 		struct ucred cred = { 0 };
 
-		s->peers[i].proc = who[i].proc;
-		cred.pid = who[i].proc == 0 ? getpid() :
-			   who[i].proc == 1 ? getppid() :
-					      FORGED_PID;
-		cred.uid = who[i].proc == 1 ? UNPRIV_UID : 0;
+		s->peers[i].proc = procs[i];
+		cred.pid = procs[i] == 0 ? getpid() :
+			   procs[i] == 1 ? getppid() :
+					   FORGED_PID;
+		cred.uid = procs[i] == 1 ? UNPRIV_UID : 0;
 		cred.gid = cred.uid;
-		if (epcgfs_conn_open(s->fs->ctl, &cred, &s->peers[i].conn))
+		if (epcgfs_conn_open(core->ctl, &cred, &s->peers[i].conn))
 			FAIL("cannot open a connection");
 	}
 }
@@ -432,20 +459,24 @@ static void finish(struct state *s)
 		if (s->peers[i].win)
 			munmap(s->peers[i].win, EPCGFS_WIN_SIZE);
 	}
+	/* The control state drops what the test hooks charged. */
+	epcgfs_ctl_destroy(s->fs->ctl);
+	s->fs->ctl = NULL;
+	s->raw_epc = 0;
 	check_machine(s, "every session ended");
 	if (epcg_epc_nr_free(epc) != epcg_epc_nr_pages(epc))
 		FAIL("%" PRIu64 " EPC frames still used",
 		     epcg_epc_nr_pages(epc) - epcg_epc_nr_free(epc));
-	/* The control state drops what the test hooks charged. */
-	epcgfs_ctl_destroy(s->fs->ctl);
-	s->fs->ctl = NULL;
-	for (int r = 0; r < EPCG_MISC_RES_NR; r++)
+	for (int r = 0; r < EPCG_MISC_RES_NR; r++) {
 		if (epcg_misc_usage(root, (enum epcg_misc_res)r))
 			FAIL("usage of resource %d is %" PRIu64, r,
 			     epcg_misc_usage(root, (enum epcg_misc_res)r));
-	epcg_cgroup_put(s->t);
-	epcg_cgroup_put(s->u);
-	epcgfs_core_destroy(s->fs);
+		/* What "capacity" hooks set goes back to the options'. */
+		if (r != EPCG_MISC_RES_SGX_EPC &&
+		    epcg_misc_set_capacity(s->fs->misc, (enum epcg_misc_res)r,
+					   0))
+			FAIL("cannot reset capacity %d", r);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
