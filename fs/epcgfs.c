@@ -18,9 +18,16 @@
  * and the exit status of `epcg mount`.  SIGTERM, SIGINT and SIGHUP end
  * the loop, then the tree is unmounted; `epcg umount` (fusermount3 -u)
  * ends it the same way.  Teardown releases every client's enclaves
- * (their backing stores go with them) before the machine goes.  Metrics
+ * (their backing stores go with them) before the machine goes, and logs
+ * what it found: the EPC must be all free and nothing charged.  Metrics
  * (--metrics, --metrics-file) start with the machine and stop after the
  * clients are gone.
+ *
+ * The paging key lives in this process only.  Before anything else the
+ * process makes itself not dumpable, with no core size (crypto.c says
+ * what that covers), so neither a crash nor its own user can copy the
+ * key out.  A second daemon for the same directory is refused by the
+ * control socket's bind; `epcg mount` checks the directory before that.
  */
 #define FUSE_USE_VERSION 31
 
@@ -35,12 +42,14 @@
 #include <epcg/sgx.h>
 #include <fcntl.h>
 #include <fuse.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "epcgfs-internal.h"
+#include "sgx/crypto-internal.h"
 #include "util/alloc.h"
 
 void epcgfs_log(struct epcgfs *fs, const char *fmt, ...)
@@ -53,6 +62,32 @@ void epcgfs_log(struct epcgfs *fs, const char *fmt, ...)
 	/* One call per line: stdio locks the stream around each. */
 	vfprintf(fs->log, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Whether this process's daemon reached its loop: only then does its
+ * teardown report (a failed start has said why already).  Written by the
+ * daemon's main thread only.
+ */
+static bool served;
+
+/*
+ * With every client gone: say whether everything came back (every EPC
+ * frame free, nothing charged at the root, the accounting consistent).
+ */
+static void log_released(struct epcgfs *fs)
+{
+	const struct epcg_epc *epc = epcg_sgx_epc(fs->sgx);
+	uint64_t used = epcg_misc_usage(epcg_misc_root(fs->misc),
+					EPCG_MISC_RES_SGX_EPC);
+	char why[256] = "";
+
+	if (epcg_sgx_check(fs->sgx, why, sizeof(why)))
+		epcgfs_log(fs, "epcg: accounting broken at exit: %s\n", why);
+	epcgfs_log(fs,
+		   "epcg: clients released: %" PRIu64 " of %" PRIu64
+		   " EPC pages free, sgx_epc usage %" PRIu64 "\n",
+		   epcg_epc_nr_free(epc), epcg_epc_nr_pages(epc), used);
 }
 
 static void fs_proc_added(pid_t pid, void *data)
@@ -198,6 +233,8 @@ void epcgfs_teardown(struct epcgfs *fs)
 	/* Reclaim work may still hold a cgroup reference: let it finish. */
 	if (fs->ex)
 		epcg_exec_flush(fs->ex);
+	if (served && fs->sgx && fs->log)
+		log_released(fs);
 	epcg_sgx_destroy(fs->sgx);
 	epcg_exec_destroy(fs->ex);
 	epcg_misc_destroy(fs->misc);
@@ -226,6 +263,42 @@ static struct fuse *fs_mount(struct epcgfs *fs)
 		return NULL;
 	}
 	return f;
+}
+
+/*
+ * libfuse leaves a signal alone that was ignored when the daemon started
+ * (a shell ignores SIGINT in the commands it runs with '&', nohup
+ * SIGHUP).  A detached daemon has left that shell's job control, so its
+ * documented stop signals are made to work again; in the foreground the
+ * caller's choice stands.
+ */
+static void stop_signals_default(void)
+{
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+}
+
+/*
+ * Block (@how SIG_BLOCK, the old mask into *@old) or restore (SIG_SETMASK)
+ * the stop signals in the calling thread.  The threads the daemon starts
+ * (the machine's, the watcher's, the socket's and, through it, every
+ * connection's, the metrics') are started with them blocked and pass that
+ * on, as libfuse does for its own: a stop signal must reach the main
+ * thread, whose fuse_loop_mt() notices the end of the session only when
+ * the signal interrupts its wait.  Handled by another thread, the signal
+ * would stop nothing until the next file system request.
+ */
+static void stop_signals_mask(int how, sigset_t *old)
+{
+	sigset_t stop;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(how, how == SIG_BLOCK ? &stop : old,
+			how == SIG_BLOCK ? old : NULL);
 }
 
 /*
@@ -289,8 +362,16 @@ int epcgfs_main(const struct epcgfs_options *o)
 {
 	struct epcgfs fs = { 0 };
 	struct fuse *f;
+	sigset_t mask;
 	int err, ready = -1, rc = 1;
 
+	err = epcg__paging_process_harden();
+	if (err) {
+		fprintf(stderr,
+			"epcg: mount: cannot protect the paging key: %s\n",
+			strerror(-err));
+		return 1;
+	}
 	err = fs_setup(&fs, o);
 	if (err) {
 		fprintf(stderr, "epcg: mount: %s: %s\n", o->mountpoint,
@@ -300,10 +381,15 @@ int epcgfs_main(const struct epcgfs_options *o)
 	/* Bind before forking: a second daemon for DIR fails here. */
 	err = epcgfs_ctl_create(&fs, &fs.ctl);
 	if (err) {
-		fprintf(stderr, "epcg: mount: control socket for %s: %s\n",
-			fs.mountpoint,
-			err == -EADDRINUSE ? "already mounted by epcg" :
-					     strerror(-err));
+		if (err == -EADDRINUSE)
+			fprintf(stderr,
+				"epcg: mount: %s: an epcg file system is "
+				"already mounted there\n",
+				o->mountpoint);
+		else
+			fprintf(stderr,
+				"epcg: mount: control socket for %s: %s\n",
+				fs.mountpoint, strerror(-err));
 		goto out;
 	}
 	f = fs_mount(&fs);
@@ -312,12 +398,15 @@ int epcgfs_main(const struct epcgfs_options *o)
 			fs.mountpoint);
 		goto out;
 	}
+	if (!o->foreground)
+		stop_signals_default();
 	if (fuse_set_signal_handlers(fuse_get_session(f)) ||
 	    daemon_fork(o->foreground, &ready)) {
 		fprintf(stderr, "epcg: mount: cannot start the daemon\n");
 		goto out_unmount;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	stop_signals_mask(SIG_BLOCK, &mask);
 	err = epcgfs_setup_epc(&fs);
 	if (err) {
 		fprintf(stderr, "epcg: mount: software EPC: %s\n",
@@ -338,9 +427,18 @@ int epcgfs_main(const struct epcgfs_options *o)
 	}
 	daemon_ready(ready, true);
 	ready = -1;
+	served = true;
+	/* A stop signal that came meanwhile is taken here. */
+	stop_signals_mask(SIG_SETMASK, &mask);
 	/* A signal that ended the loop is a clean exit (its number comes back). */
 	err = fuse_loop_mt(f, 0);
 	rc = err < 0 ? 1 : 0;
+	if (err > 0)
+		epcgfs_log(&fs, "epcg: %s: stopping on signal %d (%s)\n",
+			   fs.mountpoint, err, strsignal(err));
+	else
+		epcgfs_log(&fs, "epcg: %s: stopping: %s\n", fs.mountpoint,
+			   err ? strerror(-err) : "unmounted");
 
 out_signals:
 	fuse_remove_signal_handlers(fuse_get_session(f));
