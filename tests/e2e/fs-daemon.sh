@@ -6,7 +6,8 @@
 # release every enclave (its log says every EPC page is free and nothing
 # is charged), end every client with an error instead of a hang, drop its
 # control socket, unmount (the directory is empty and usable again) and
-# exit 0 within 10 s.  Then the mount point checks: a second mount of a
+# exit 0 within 10 s.  Clients killed while the daemon evicts their
+# pages leak nothing.  Then the mount point checks: a second mount of a
 # served directory, a stale mount, a missing path, a file, a directory
 # with files, another file system: each refused with one line naming the
 # directory, the first mount serving on.
@@ -130,7 +131,7 @@ stop() {
 		wait "$c"
 		R_CLIENT_RC="$R_CLIENT_RC $?"
 	done
-	R_ERRS=$(for f in "$dir".c*; do tail -n 1 "$f"; done)
+	R_ERRS=$(for f in "$dir".c*; do tail -n 1 "$f" 2>/dev/null; done)
 }
 
 # after DIR SIGNAL SOCKET: the checks common to every stop; prints one
@@ -240,6 +241,78 @@ for r in $(seq "$ROUNDS"); do
 done
 echo "# $ROUNDS random-moment stops, daemon gone after (ms):$times"
 check_eq "$ROUNDS stops at random moments: all clean" "" "$fails"
+
+# ---- SIGKILL to a client while its pages are being evicted -----------------------------
+# Odd rounds: the victim is at its own cgroup's limit, so its own faults
+# make the daemon reclaim its pages (cgroup reclaim); even rounds: it has
+# no limit and another client fills the EPC (global reclaim, ksgxd).  The
+# kill is sent once the victim's cgroup's ewb counter has risen between
+# two looks 20 ms apart: its pages were being written out right then.
+M5=$WORK/m5
+FG=1 serve "$M5" -f --epc 1M
+m5pid=$D
+sock=$(ctl_socket "$D")
+echo "+misc" >"$M5/cgroup.subtree_control"
+mkdir "$M5/v" "$M5/q"
+sh -c "echo 0 > '$M5/q/cgroup.procs' && exec '$EPCG' enclave --size 768K --seconds 60 '$M5'" \
+	>/dev/null 2>&1 &
+presser=$!
+vewb() { awk '$1 == "ewb" {print $2}' "$M5/v/epcg.stat"; }
+KROUNDS=10
+killed=0 rising=0 clean=0 leaks=""
+for r in $(seq "$KROUNDS"); do
+	if [ $((r % 2)) = 1 ]; then
+		echo "sgx_epc 262144" >"$M5/v/misc.max"
+	else
+		echo "sgx_epc max" >"$M5/v/misc.max"
+	fi
+	sh -c "echo 0 > '$M5/v/cgroup.procs' && exec '$EPCG' enclave --size 512K --threads 2 --seconds 60 '$M5'" \
+		>/dev/null 2>&1 &
+	victim=$!
+	prev=$(vewb)
+	for _ in $(seq 250); do
+		sleep 0.02
+		cur=$(vewb)
+		[ "$cur" -gt "$prev" ] && break
+		prev=$cur
+	done
+	kill -KILL "$victim" 2>/dev/null
+	wait "$victim" 2>/dev/null
+	# Only a client our SIGKILL ended counts (one may die of SIGBUS
+	# first when nothing it could reclaim was left, SPEC E5).
+	if [ $? = 137 ]; then
+		killed=$((killed + 1))
+		[ "$cur" -gt "$prev" ] && rising=$((rising + 1))
+	fi
+	for _ in $(seq 200); do
+		grep -qx 'sgx_epc 0' "$M5/v/misc.current" && break
+		sleep 0.025
+	done
+	if grep -qx 'sgx_epc 0' "$M5/v/misc.current"; then
+		clean=$((clean + 1))
+	else
+		leaks="$leaks round $r: $(cat "$M5/v/misc.current")"
+	fi
+done
+echo "# $KROUNDS rounds, $killed victims killed, $rising of them while their pages were being written out; v's ewb $(vewb)"
+check_eq "every round: the victim's cgroup back to 0" \
+	"$KROUNDS$leaks" "$clean$leaks"
+check_eq "each kill landed while the victim's pages were being evicted" \
+	"$killed" "$rising"
+check_grep "most rounds ended in our kill" "^([5-9]|10)\$" "$killed"
+check_eq "the victims' backing stores are gone (the presser's stays)" 1 \
+	"$(find "/proc/$m5pid/fd" -lname '*memfd:epcg-enclave*' | wc -l)"
+kill -KILL "$presser"
+wait "$presser" 2>/dev/null
+for _ in $(seq 200); do
+	grep -qx 'sgx_epc 0' "$M5/misc.current" && break
+	sleep 0.025
+done
+check_eq "with every client gone: no backing store left" 0 \
+	"$(find "/proc/$m5pid/fd" -lname '*memfd:epcg-enclave*' | wc -l)"
+FG=1 CLIENTS="" stop "$M5" TERM
+check_eq "and every EPC frame is free (the daemon's count at exit)" "" \
+	"$(after "$M5" 15 "$sock")"
 
 # ---- mount points ---------------------------------------------------------------------
 out=$("$EPCG" mount --epc 1M "$MNT" 2>&1)
