@@ -49,6 +49,10 @@ trap cleanup EXIT
 DPID=$("$HELPER" pid "$MNT")
 CLIENT=$WORK/client.py
 cat >"$CLIENT" <<'PYEOF'
+# An enclave client that speaks the control socket's protocol itself
+# (docs/interface.md, "Enclave clients"): frames, the window passed by
+# SCM_RIGHTS, encl-create/add/init/access.  Every page it adds or writes
+# holds the marker EPCGMARK, the page and its version.
 import mmap, os, socket, struct, sys, time
 
 PAGE = 4096
@@ -339,7 +343,7 @@ HEXMARK=455043474d41524b # "EPCGMARK" in hex
 mkdir "$MNT/m" "$MNT/s"
 echo "sgx_epc 262144" >"$MNT/m/misc.max"
 for i in 1 2 3; do
-	sh -c "echo 0 > '$MNT/m/cgroup.procs' && exec python3 '$CLIENT' run '$MNT' 100 8" \
+	sh -c "echo 0 > '$MNT/m/cgroup.procs' && exec python3 '$CLIENT' run '$MNT' 100 6" \
 		>"$WORK/out.m$i" 2>"$WORK/err.m$i" &
 	eval "m$i=\$!"
 done
