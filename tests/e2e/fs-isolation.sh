@@ -271,7 +271,7 @@ mkdir "$MNT/p/d/e" && echo mkdir
 "$HELPER" write "$MNT/p/d/cgroup.subtree_control" +misc
 "$HELPER" write "$MNT/p/d/misc.max" "sgx_epc 1048576"
 "$HELPER" write "$MNT/p/d/e/misc.max" "sgx_epc max"
-echo done
+echo finished
 exec "$PYN" "$CLIENT" run "$MNT" 200 2
 SHEOF
 chmod 644 "$WORK/delegatee.sh"
@@ -281,9 +281,9 @@ setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
 dpid=$!
 echo "$dpid" >"$MNT/p/d/cgroup.procs"
 touch "$WORK/go"
-wait_for "the delegatee manages its cgroup" grep -qx done "$WORK/delegatee.out"
+wait_for "the delegatee manages its cgroup" grep -qx finished "$WORK/delegatee.out"
 check_eq "it creates a child, moves in, enables misc, sets both limits" \
-	"mkdir ok ok ok ok" "$(sed '/^done$/q' "$WORK/delegatee.out" | grep -v done | tr '\n' ' ' | sed 's/ $//')"
+	"mkdir ok ok ok ok" "$(sed '/^finished$/,$d' "$WORK/delegatee.out" | tr '\n' ' ' | sed 's/ $//')"
 check_cat "its own limit too (one chown gives the whole cgroup)" \
 	"$MNT/p/d/misc.max" $'sgx_epc 1048576\n'
 check_eq "but still not the parent's: EACCES" "open EACCES" \
@@ -342,23 +342,25 @@ MARK=EPCGMARK
 HEXMARK=455043474d41524b # "EPCGMARK" in hex
 mkdir "$MNT/m" "$MNT/s"
 echo "sgx_epc 262144" >"$MNT/m/misc.max"
+mc=()
 for i in 1 2 3; do
 	sh -c "echo 0 > '$MNT/m/cgroup.procs' && exec python3 '$CLIENT' run '$MNT' 100 6" \
 		>"$WORK/out.m$i" 2>"$WORK/err.m$i" &
-	eval "m$i=\$!"
+	mc+=($!)
 done
+# shellcheck disable=SC2016 # an awk program
 wait_for "three marker clients evict each other" \
 	awk '$1 == "ewb" && $2 > 300 { ok = 1 } END { exit !ok }' "$MNT/m/epcg.stat"
 # The backing stores, as root through /proc (the daemon is not dumpable:
 # only a privileged reader gets this far).
 bytes=0 nonzero=0 found=0 stores=0
-for fd in $(find "/proc/$DPID/fd" -lname '*memfd:epcg-enclave*' 2>/dev/null); do
+while read -r fd; do
 	cat "$fd" >"$WORK/store" 2>/dev/null || continue
 	stores=$((stores + 1))
 	bytes=$((bytes + $(stat -c %s "$WORK/store")))
 	nonzero=$((nonzero + $(tr -d '\000' <"$WORK/store" | wc -c)))
 	found=$((found + $(grep -c -a -e "$MARK" "$WORK/store")))
-done
+done < <(find "/proc/$DPID/fd" -lname '*memfd:epcg-enclave*' 2>/dev/null)
 rm -f "$WORK/store"
 echo "# $stores backing stores read: $bytes bytes, $nonzero of them non-zero"
 check_grep "the backing stores hold data" '^[1-9]' "$nonzero"
@@ -371,11 +373,11 @@ for f in /proc/"$DPID"/map_files/*; do
 	wfound=$((wfound + $(grep -c -a -e "$MARK" "$f" 2>/dev/null)))
 done
 check_grep "(the same grep finds it in the clients' windows)" '^[1-9]' "$wfound"
-kill -KILL "$m1"
-wait "$m1" 2>/dev/null
-wait "$m2"
+kill -KILL "${mc[0]}"
+wait "${mc[0]}" 2>/dev/null
+wait "${mc[1]}"
 r2=$?
-wait "$m3"
+wait "${mc[2]}"
 check_eq "the other marker clients checked every page they read" "0 0" "$r2 $?"
 echo "# $(cat "$WORK/out.m2"), $(cat "$WORK/out.m3")"
 # SIGBUS: the limit drops under a running client.
@@ -429,8 +431,7 @@ else
 			[ -e "$M2/cgroup.procs" ] && break
 			sleep 0.025
 		done
-		echo "$(grep 'Max core file size' "/proc/$p/limits")" \
-			>"$WORK/limits"
+		grep 'Max core file size' "/proc/$p/limits" >"$WORK/limits"
 		kill -SEGV "$p"
 		wait "$p"
 	) 2>/dev/null
