@@ -97,16 +97,27 @@ static double heap_now(void)
 	return (double)mi.uordblks + (double)mi.hblkhd;
 }
 
-/* The resident set in bytes (/proc/self/statm, second field). */
-static double rss_now(void)
+/*
+ * The resident set in bytes (/proc/self/statm), less its shared part
+ * when @anon: the enclaves' backing stores are memfds mapped shared, so
+ * what they hold is counted apart from the frames and the heap.
+ */
+static double rss_get(bool anon)
 {
-	unsigned long size, resident = 0;
+	unsigned long size, resident = 0, shared = 0;
 	FILE *f = fopen("/proc/self/statm", "r");
 
-	if (!f || fscanf(f, "%lu %lu", &size, &resident) != 2)
+	if (!f || fscanf(f, "%lu %lu %lu", &size, &resident, &shared) != 3)
 		die("/proc/self/statm", -EIO);
 	fclose(f);
+	if (anon)
+		resident -= shared;
 	return (double)resident * (double)sysconf(_SC_PAGESIZE);
+}
+
+static double rss_now(void)
+{
+	return rss_get(false);
 }
 
 static struct epcg_misc_cg *mk(struct machine *mc, struct epcg_misc_cg *p,
@@ -296,13 +307,14 @@ static double workload(struct machine *mc, double *ret_meta_per_page)
 	unsigned nr = sizeof(ts) / sizeof(ts[0]);
 	uint64_t n = bench_iters(WORKLOAD_ACCESSES);
 	struct epcg_encl_stats st;
-	double heap0, rss0, t0, t1;
+	double heap0, rss0, shared0, t0, t1;
 	uint64_t pages = 0;
 	char why[256];
 	int r;
 
 	heap0 = heap_now();
-	rss0 = rss_now();
+	rss0 = rss_get(true);
+	shared0 = rss_now() - rss0;
 	for (unsigned i = 0; i < nr; i++)
 		tenant_start(mc, &ts[i], 100 + i);
 	/* Every page once, so the metadata of all of them exists. */
@@ -338,9 +350,10 @@ static double workload(struct machine *mc, double *ret_meta_per_page)
 	 * cycled frames (see "freed frame reused first" in epc.c).
 	 */
 	printf("  resident set grew %.0f MiB; EPC in use at the peak %.0f "
-	       "MiB, enclave heap included\n",
-	       (rss_now() - rss0) / MIB,
-	       (double)epcg_misc_peak(epcg_misc_root(mc->m), RES) / MIB);
+	       "MiB, enclave heap included; backing stores %.0f MiB\n",
+	       (rss_get(true) - rss0) / MIB,
+	       (double)epcg_misc_peak(epcg_misc_root(mc->m), RES) / MIB,
+	       (rss_now() - rss_get(true) - shared0) / MIB);
 	r = epcg_sgx_check(mc->sgx, why, sizeof(why));
 	if (r) {
 		fprintf(stderr, "bench-scale: invariant broken: %s\n", why);

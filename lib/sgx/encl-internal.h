@@ -12,7 +12,8 @@
  *	field					guard
  *	--------------------------------------	----------------------------
  *	epcg_encl: sgx, secs, base, size,	immutable after create
- *	  backing_fd, pcmd_off, nr_slots
+ *	  backing_fd, pcmd_off, backing_bytes,
+ *	  nr_slots
  *	epcg_encl.refs				atomic (get_owner/put_owner
  *						pins, RELEASING bit)
  *	epcg_encl.state				atomic bits; INITIALIZED and
@@ -20,7 +21,8 @@
  *						BUILDING by compare-and-swap
  *	epcg_encl: chunks, secs_page, page_cnt,	@lock
  *	  nr_pages, va_pages, nr_va, scratch,
- *	  pcmd, measure
+ *	  pcmd, measure, backing_map,
+ *	  backing_room
  *	epcg_encl.stats				atomic, relaxed
  *	epcg_encl.inject			atomic, relaxed
  *	epcg_encl_page: encl, offset		immutable once the entry is
@@ -154,6 +156,11 @@ struct epcg_encl_inject {
  * @size: ELRANGE size, a power of two.
  * @backing_fd: the backing store (memfd or unlinked temporary file).
  * @pcmd_off: where the PCMDs start in it.
+ * @backing_bytes: its size once every blob is in.
+ * @backing_map: the store mapped shared, or NULL when it is read and
+ *	written through @backing_fd (see encl-paging.c).
+ * @backing_room: with @backing_map, one bit per chunk of the store whose
+ *	space is taken (see encl-paging.c).
  * @nr_slots: page-table chunk pointers in @chunks.
  * @refs: pins taken by reclaim batches (get_owner), plus one for the
  *	enclave itself, plus EPCG_ENCL_RELEASING once release started.
@@ -181,6 +188,9 @@ struct epcg_encl {
 	uint64_t size;
 	int backing_fd;
 	uint64_t pcmd_off;
+	uint64_t backing_bytes;
+	uint8_t *backing_map;
+	uint64_t *backing_room;
 	uint64_t nr_slots;
 	epcg_atomic(uint64_t) refs;
 	epcg_atomic(unsigned) state;
@@ -314,10 +324,36 @@ void epcg__encl_count_ewb(struct epcg_encl *encl, struct epcg_epc_page *epc,
 /* Create the backing store, sized for @encl->size (H8).  Return: 0;
  * -ENOMEM. */
 int epcg__encl_backing_create(struct epcg_encl *encl);
-/* The backing store: page @index (offset / 4096; the SECS is size / 4096)
- * from or to @encl->scratch and @encl->pcmd.  @lock.  Return: 0; -errno. */
-int epcg__encl_backing_read(struct epcg_encl *encl, uint64_t index);
+/* Unmap and close it (what create made; nothing is fine). */
+void epcg__encl_backing_destroy(struct epcg_encl *encl);
+/*
+ * Make room for page @index's blob (offset / 4096; the SECS is size /
+ * 4096) and point @pi->srcpge and @pi->pcmd where EWB is to seal it: the
+ * store's own slot when it is mapped, else the scratch page and PCMD,
+ * which epcg__encl_backing_write() then writes.  Before the EWB, so that
+ * a store with no room leaves the page as it is.  @lock.  Return: 0;
+ * -errno (no room: -ENOSPC, -EFBIG, ...).
+ */
+int epcg__encl_backing_reserve(struct epcg_encl *encl, uint64_t index,
+			       struct epcg_sgx_pageinfo *pi);
+/*
+ * Commit the blob EWB sealed where epcg__encl_backing_reserve() said.
+ * @lock.  Return: 0; -errno (the store refused it: the blob is still
+ * where it was sealed, for ELDU to load it back).
+ */
 int epcg__encl_backing_write(struct epcg_encl *encl, uint64_t index);
+/*
+ * Point @pi->srcpge and @pi->pcmd at page @index's blob for ELDU: its
+ * slot in the mapped store, or the scratch copies read into.  @lock.
+ * Return: 0; -errno (unreadable).
+ */
+int epcg__encl_backing_read(struct epcg_encl *encl, uint64_t index,
+			    struct epcg_sgx_pageinfo *pi);
+/*
+ * Start bringing page @index's blob in a mapped store into the cache,
+ * while the caller does other work before reading it.  @lock.
+ */
+void epcg__encl_backing_prefetch(struct epcg_encl *encl, uint64_t index);
 
 /* The pfn of @page's EPC page. */
 static inline uint64_t epcg__encl_pfn(const struct epcg_encl_page *page)
@@ -333,8 +369,14 @@ static inline bool epcg__encl_is_secs(const struct epcg_encl_page *page)
 
 /* ---- for tests: the untrusted side of the backing store ---- */
 
-/* The backing store's file descriptor (owned by the enclave). */
-int epcg__encl_backing_fd(const struct epcg_encl *encl);
+/*
+ * The backing store's file descriptor (owned by the enclave).  From this
+ * call on, the store is read and written through the descriptor, never
+ * through its mapping, so that whatever the caller puts behind it (another
+ * file by dup2(), a file-size limit) is what the enclave meets.  Takes
+ * @lock.
+ */
+int epcg__encl_backing_fd(struct epcg_encl *encl);
 /* Where page @index's ciphertext is; the SECS is index size / 4096. */
 uint64_t epcg__encl_backing_page_off(const struct epcg_encl *encl,
 				     uint64_t index);

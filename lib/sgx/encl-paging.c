@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "encl-internal.h"
@@ -23,6 +24,29 @@
 
 /* ---- the backing store ---- */
 
+/*
+ * A memfd store is mapped shared over its whole size and EWB seals
+ * straight into a page's slot there, ELDU opens straight from it: no
+ * system call and no copy per page, as the kernel's EWB writes into the
+ * shmem page itself.  A file that is mapped but not yet that long, or a
+ * sparse hole that tmpfs cannot fill, would raise SIGBUS on the first
+ * touch, so room is taken before any blob is touched: fallocate() of the
+ * 64 KiB chunk around it (clipped to the area it lies in, the pages or
+ * the PCMDs), once per chunk, and a bit says the chunk has its room.
+ * That is where a mapped store says it cannot be written: tmpfs out of
+ * space (-ENOSPC), a file-size limit (-EFBIG), before the EWB, so the
+ * page simply stays resident.  Once a chunk has room, writing into it
+ * cannot fail.
+ *
+ * A store that is not a memfd (the temporary-file fallback), or that
+ * could not be mapped, is read and written with pread() and pwrite()
+ * through the scratch page, as is any store whose descriptor a test took
+ * (epcg__encl_backing_fd()): that one may have another file behind it by
+ * now (/dev/full, a write-only descriptor), and the kernel's own errors
+ * from it are what the test is about.
+ */
+#define ROOM_CHUNK (16 * (uint64_t)PAGE)
+
 static int backing_tmpfile(void)
 {
 	const char *dir = getenv("TMPDIR");
@@ -31,40 +55,147 @@ static int backing_tmpfile(void)
 		    O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 }
 
+/* Chunks of room in the page area; the PCMD area's follow them. */
+static uint64_t page_chunks(const struct epcg_encl *encl)
+{
+	return (encl->pcmd_off + ROOM_CHUNK - 1) / ROOM_CHUNK;
+}
+
+/* Map @encl's memfd store, or leave it to descriptor I/O. */
+static void backing_map(struct epcg_encl *encl)
+{
+	uint64_t pcmd = encl->backing_bytes - encl->pcmd_off;
+	uint64_t chunks = page_chunks(encl) +
+			  (pcmd + ROOM_CHUNK - 1) / ROOM_CHUNK;
+	void *map;
+
+	encl->backing_room = calloc((chunks + 63) / 64, sizeof(uint64_t));
+	if (!encl->backing_room)
+		return;
+	map = mmap(NULL, encl->backing_bytes, PROT_READ | PROT_WRITE,
+		   MAP_SHARED, encl->backing_fd, 0);
+	if (map == MAP_FAILED) {
+		free(encl->backing_room);
+		encl->backing_room = NULL;
+		return;
+	}
+	encl->backing_map = map;
+}
+
+/* Leave the mapping for descriptor I/O, sized as descriptor I/O expects. */
+static void backing_unmap(struct epcg_encl *encl)
+{
+	struct stat st;
+
+	if (!encl->backing_map)
+		return;
+	munmap(encl->backing_map, encl->backing_bytes);
+	encl->backing_map = NULL;
+	free(encl->backing_room);
+	encl->backing_room = NULL;
+	/* Unwritten slots then read as zeros (failing ELDU), not as EOF. */
+	if (!fstat(encl->backing_fd, &st) &&
+	    (uint64_t)st.st_size < encl->backing_bytes &&
+	    ftruncate(encl->backing_fd, (off_t)encl->backing_bytes))
+		return; /* a read past the end fails with -EIO instead */
+}
+
 int epcg__encl_backing_create(struct epcg_encl *encl)
 {
 	uint64_t nr = encl->size / PAGE + 1; /* pages and the SECS */
 	uint64_t pcmd = (nr * EPCG_ENCL_PCMD_SIZE + PAGE - 1) &
 			~(uint64_t)(PAGE - 1);
+	bool memfd = true;
 	int fd;
 
 	if (epcg_fault_hit())
 		return -ENOMEM;
 	fd = memfd_create("epcg-enclave", MFD_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		memfd = false;
 		fd = backing_tmpfile();
+	}
 	if (fd < 0)
 		return -ENOMEM;
-	encl->pcmd_off = encl->size + PAGE;
-	if (ftruncate(fd, (off_t)(encl->pcmd_off + pcmd))) {
-		close(fd);
-		return -ENOMEM;
-	}
 	encl->backing_fd = fd;
+	encl->pcmd_off = encl->size + PAGE;
+	encl->backing_bytes = encl->pcmd_off + pcmd;
+	if (memfd)
+		backing_map(encl);
+	/* Descriptor I/O: sized once, sparse. */
+	if (!encl->backing_map &&
+	    ftruncate(fd, (off_t)encl->backing_bytes))
+		return -ENOMEM; /* the caller's unwinding closes @fd */
 	return 0;
 }
 
-/* The one place the backing store is read or written (failure injection). */
-static int backing_io(struct epcg_encl *encl, enum epcg_encl_backing_op op,
-		      void *buf, size_t len, uint64_t off)
+void epcg__encl_backing_destroy(struct epcg_encl *encl)
 {
-	struct epcg_encl_inject *inj = &encl->inject[op];
-	unsigned n = epcg_atomic_load_relaxed(&inj->count);
+	if (encl->backing_map)
+		munmap(encl->backing_map, encl->backing_bytes);
+	free(encl->backing_room);
+	if (encl->backing_fd >= 0)
+		close(encl->backing_fd);
+}
+
+/*
+ * Take room for the blob byte at @off of a mapped store, if its chunk has
+ * none yet.  @lock.  Return: 0; -errno from fallocate().
+ */
+static int backing_room(struct epcg_encl *encl, uint64_t off)
+{
+	uint64_t c, start, end;
+	int err;
+
+	if (off < encl->pcmd_off) {
+		c = off / ROOM_CHUNK;
+		start = c * ROOM_CHUNK;
+		end = EPCG_MIN(start + ROOM_CHUNK, encl->pcmd_off);
+	} else {
+		c = (off - encl->pcmd_off) / ROOM_CHUNK;
+		start = encl->pcmd_off + c * ROOM_CHUNK;
+		end = EPCG_MIN(start + ROOM_CHUNK, encl->backing_bytes);
+		c += page_chunks(encl);
+	}
+	if (encl->backing_room[c / 64] & (1ull << (c % 64)))
+		return 0;
+	do
+		err = fallocate(encl->backing_fd, 0, (off_t)start,
+				(off_t)(end - start));
+	while (err && errno == EINTR);
+	if (err)
+		return -errno;
+	encl->backing_room[c / 64] |= 1ull << (c % 64);
+	return 0;
+}
+
+/* Room for page @index's ciphertext and PCMD.  @lock. */
+static int backing_room_page(struct epcg_encl *encl, uint64_t index)
+{
+	int err = backing_room(encl, epcg__encl_backing_page_off(encl, index));
+
+	return err ? err :
+		     backing_room(encl,
+				  epcg__encl_backing_pcmd_off(encl, index));
+}
+
+/* Point @pi at page @index's slot in the mapped store. */
+static void backing_slot(struct epcg_encl *encl, uint64_t index,
+			 struct epcg_sgx_pageinfo *pi)
+{
+	uint8_t *map = encl->backing_map;
+
+	pi->srcpge = map + epcg__encl_backing_page_off(encl, index);
+	pi->pcmd = (struct epcg_sgx_pcmd *)(map + epcg__encl_backing_pcmd_off(
+							  encl, index));
+}
+
+/* pread() or pwrite() all of @len bytes at @off. */
+static int backing_fd_io(struct epcg_encl *encl, enum epcg_encl_backing_op op,
+			 void *buf, size_t len, uint64_t off)
+{
 	char *p = buf;
 
-	while (n)
-		if (epcg_atomic_cas_weak_relaxed(&inj->count, &n, n - 1))
-			return -epcg_atomic_load_relaxed(&inj->err);
 	while (len) {
 		ssize_t r =
 			op == EPCG_ENCL_BACKING_READ ?
@@ -84,6 +215,33 @@ static int backing_io(struct epcg_encl *encl, enum epcg_encl_backing_op op,
 	return 0;
 }
 
+/*
+ * The one place a blob is read from or written to the backing store
+ * (failure injection): page @index's ciphertext and PCMD, between the
+ * store and the scratch copies, or, for a mapped store, a check that
+ * their slot has room (reads; a write found it before the EWB).  @lock.
+ */
+static int backing_io(struct epcg_encl *encl, enum epcg_encl_backing_op op,
+		      uint64_t index)
+{
+	struct epcg_encl_inject *inj = &encl->inject[op];
+	unsigned n = epcg_atomic_load_relaxed(&inj->count);
+	int err;
+
+	while (n)
+		if (epcg_atomic_cas_weak_relaxed(&inj->count, &n, n - 1))
+			return -epcg_atomic_load_relaxed(&inj->err);
+	if (encl->backing_map)
+		return op == EPCG_ENCL_BACKING_READ ?
+			       backing_room_page(encl, index) :
+			       0;
+	err = backing_fd_io(encl, op, encl->scratch, PAGE,
+			    epcg__encl_backing_page_off(encl, index));
+	return err ? err :
+		     backing_fd_io(encl, op, encl->pcmd, EPCG_ENCL_PCMD_SIZE,
+				   epcg__encl_backing_pcmd_off(encl, index));
+}
+
 uint64_t epcg__encl_backing_page_off(const struct epcg_encl *encl,
 				     uint64_t index)
 {
@@ -96,32 +254,65 @@ uint64_t epcg__encl_backing_pcmd_off(const struct epcg_encl *encl,
 	return encl->pcmd_off + index * EPCG_ENCL_PCMD_SIZE;
 }
 
-int epcg__encl_backing_read(struct epcg_encl *encl, uint64_t index)
+int epcg__encl_backing_reserve(struct epcg_encl *encl, uint64_t index,
+			       struct epcg_sgx_pageinfo *pi)
 {
-	int err = backing_io(encl, EPCG_ENCL_BACKING_READ, encl->scratch, PAGE,
-			     epcg__encl_backing_page_off(encl, index));
+	int err;
 
+	if (!encl->backing_map) {
+		pi->srcpge = encl->scratch;
+		pi->pcmd = encl->pcmd;
+		return 0;
+	}
+	err = backing_room_page(encl, index);
 	if (!err)
-		err = backing_io(encl, EPCG_ENCL_BACKING_READ, encl->pcmd,
-				 EPCG_ENCL_PCMD_SIZE,
-				 epcg__encl_backing_pcmd_off(encl, index));
+		backing_slot(encl, index, pi);
 	return err;
 }
 
 int epcg__encl_backing_write(struct epcg_encl *encl, uint64_t index)
 {
-	int err = backing_io(encl, EPCG_ENCL_BACKING_WRITE, encl->scratch, PAGE,
-			     epcg__encl_backing_page_off(encl, index));
-
-	if (!err)
-		err = backing_io(encl, EPCG_ENCL_BACKING_WRITE, encl->pcmd,
-				 EPCG_ENCL_PCMD_SIZE,
-				 epcg__encl_backing_pcmd_off(encl, index));
-	return err;
+	return backing_io(encl, EPCG_ENCL_BACKING_WRITE, index);
 }
 
-int epcg__encl_backing_fd(const struct epcg_encl *encl)
+int epcg__encl_backing_read(struct epcg_encl *encl, uint64_t index,
+			    struct epcg_sgx_pageinfo *pi)
 {
+	int err = backing_io(encl, EPCG_ENCL_BACKING_READ, index);
+
+	if (err)
+		return err;
+	if (encl->backing_map) {
+		backing_slot(encl, index, pi);
+	} else {
+		pi->srcpge = encl->scratch;
+		pi->pcmd = encl->pcmd;
+	}
+	return 0;
+}
+
+/*
+ * A prefetch never faults, even where the store has no room yet.  The
+ * PCMD first: the leaf reads it first.
+ */
+void epcg__encl_backing_prefetch(struct epcg_encl *encl, uint64_t index)
+{
+	const uint8_t *p;
+
+	if (!encl->backing_map)
+		return;
+	__builtin_prefetch(encl->backing_map +
+			   epcg__encl_backing_pcmd_off(encl, index));
+	p = encl->backing_map + epcg__encl_backing_page_off(encl, index);
+	for (unsigned i = 0; i < PAGE; i += 64)
+		__builtin_prefetch(p + i);
+}
+
+int epcg__encl_backing_fd(struct epcg_encl *encl)
+{
+	epcg_mutex_lock(&encl->lock);
+	backing_unmap(encl);
+	epcg_mutex_unlock(&encl->lock);
 	return encl->backing_fd;
 }
 
@@ -370,8 +561,6 @@ static int eldu_page(struct epcg_encl *encl, struct epcg_encl_page *page)
 	bool secs = epcg__encl_is_secs(page);
 	struct epcg_sgx_pageinfo pi = {
 		.linaddr = secs ? 0 : encl->base + page->offset,
-		.srcpge = encl->scratch,
-		.pcmd = encl->pcmd,
 		.secs = secs ? EPCG_SGX_NO_PFN :
 			       epcg__encl_pfn(&encl->secs_page),
 	};
@@ -379,10 +568,11 @@ static int eldu_page(struct epcg_encl *encl, struct epcg_encl_page *page)
 	uint64_t t0, ns;
 	int err, st;
 
+	epcg__encl_backing_prefetch(encl, page->offset / PAGE);
 	err = epcg__sgx_alloc_page(sgx, page, EPCG_EPC_NO_RECLAIM, &epc);
 	if (err)
 		return err;
-	err = epcg__encl_backing_read(encl, page->offset / PAGE);
+	err = epcg__encl_backing_read(encl, page->offset / PAGE, &pi);
 	if (err) {
 		err = -EIO;
 		goto err_free;

@@ -12,15 +12,17 @@
  * enclave lock; get_owner runs under the LRU lock and touches atomics
  * only.
  *
- * Writing a page back (H6): EWB into the scratch page; on SGX_NOT_TRACKED,
+ * Writing a page back (H6): make room for its blob in the backing store
+ * (a store with none leaves the page resident, nothing sealed), then EWB
+ * into the blob's place (see encl-paging.c); on SGX_NOT_TRACKED,
  * ETRACK and EWB again; still not tracked, force the threads inside out
  * (the IPI analogue, which completes the cycle) and EWB once more.  The
  * kernel stops there.  We add one last round, ETRACK then forced exits
  * then EWB, for the case where ETRACK found the previous cycle incomplete
  * (SGX_PREV_TRK_INCMPL) and so did not start a new epoch; since every
  * ETRACK of an enclave runs under its lock, that round always succeeds.
- * The sealed page then goes to the backing store.  If that write fails
- * (ENOSPC, EIO) the page is loaded straight back from the scratch copy
+ * The sealed page is then committed to the backing store.  If that fails
+ * (ENOSPC, EIO) the page is loaded straight back from the sealed copy
  * with ELDU, into the same frame, and the batch puts it back on its LRU,
  * resident and intact.  When the last resident child of an initialized
  * enclave leaves, the SECS is written back too, and its frame freed.
@@ -129,13 +131,17 @@ int epcg__encl_etrack(struct epcg_encl *encl)
 	return 0;
 }
 
-/* EWB @page into the scratch page, tracking as H6 says.  @lock. */
+/*
+ * EWB @page to where @blob says (its slot in the backing store, or the
+ * scratch page), tracking as H6 says.  @lock.
+ */
 static int ewb(struct epcg_encl *encl, struct epcg_encl_page *page,
-	       struct epcg_encl_va *va, unsigned slot)
+	       struct epcg_encl_va *va, unsigned slot,
+	       const struct epcg_sgx_pageinfo *blob)
 {
 	struct epcg_sgx_pageinfo pi = {
-		.srcpge = encl->scratch,
-		.pcmd = encl->pcmd,
+		.srcpge = blob->srcpge,
+		.pcmd = blob->pcmd,
 		.secs = EPCG_SGX_NO_PFN,
 	};
 	struct epcg_encls *m = encl->sgx->encls;
@@ -160,17 +166,19 @@ static int ewb(struct epcg_encl *encl, struct epcg_encl_page *page,
 }
 
 /*
- * The backing store refused the blob: load it back from the scratch copy
- * into the same frame.  @lock.  Return: whether the page is intact.
+ * The backing store refused the blob: load it back from where EWB sealed
+ * it (@blob) into the same frame.  @lock.  Return: whether the page is
+ * intact.
  */
 static bool restore(struct epcg_encl *encl, struct epcg_encl_page *page,
-		    struct epcg_encl_va *va, unsigned slot)
+		    struct epcg_encl_va *va, unsigned slot,
+		    const struct epcg_sgx_pageinfo *blob)
 {
 	bool secs = epcg__encl_is_secs(page);
 	struct epcg_sgx_pageinfo pi = {
 		.linaddr = secs ? 0 : encl->base + page->offset,
-		.srcpge = encl->scratch,
-		.pcmd = encl->pcmd,
+		.srcpge = blob->srcpge,
+		.pcmd = blob->pcmd,
 		.secs = secs ? EPCG_SGX_NO_PFN :
 			       epcg__encl_pfn(&encl->secs_page),
 	};
@@ -188,7 +196,9 @@ static bool restore(struct epcg_encl *encl, struct epcg_encl_page *page,
  */
 static int write_back(struct epcg_encl *encl, struct epcg_encl_page *page)
 {
+	uint64_t index = page->offset / PAGE;
 	struct epcg_sgx *sgx = encl->sgx;
+	struct epcg_sgx_pageinfo blob;
 	struct epcg_encl_va *va;
 	uint64_t t0, ns;
 	unsigned slot;
@@ -197,8 +207,14 @@ static int write_back(struct epcg_encl *encl, struct epcg_encl_page *page)
 	va = epcg__encl_va_get(encl, &slot);
 	if (!va)
 		return -ENOSPC;
+	/* No room in the store: nothing sealed, nothing to undo. */
+	err = epcg__encl_backing_reserve(encl, index, &blob);
+	if (err) {
+		epcg__encl_va_put(encl, va, slot);
+		return err;
+	}
 	t0 = epcg_exec_now_ns(sgx->ex);
-	st = ewb(encl, page, va, slot);
+	st = ewb(encl, page, va, slot, &blob);
 	if (!st)
 		epcg__sgx_cost(sgx, EPCG_SGX_COST_EWB);
 	ns = epcg_exec_now_ns(sgx->ex) - t0;
@@ -207,9 +223,9 @@ static int write_back(struct epcg_encl *encl, struct epcg_encl_page *page)
 		epcg__encl_va_put(encl, va, slot);
 		return -EIO;
 	}
-	err = epcg__encl_backing_write(encl, page->offset / PAGE);
+	err = epcg__encl_backing_write(encl, index);
 	if (err) {
-		if (restore(encl, page, va, slot)) {
+		if (restore(encl, page, va, slot, &blob)) {
 			epcg__encl_va_put(encl, va, slot);
 			return err;
 		}

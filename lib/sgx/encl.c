@@ -35,7 +35,7 @@
  * The backing store (H8)
  * ----------------------
  * One memfd per enclave (an unlinked temporary file where memfd_create()
- * is missing), sized once and sparse, so it costs only what is written:
+ * is missing), sparse, so it costs only what is written:
  *
  *   0            size         size + 4096                  end
  *   | page 0 | page 1 | ... | SECS | PCMD 0 .. PCMD n-1, PCMD SECS |
@@ -44,7 +44,11 @@
  * the 128-byte PCMDs (paging metadata: SECINFO, enclave id, MAC) are
  * packed 32 to a page after that, the SECS's last.  Nothing here is
  * trusted: ELDU authenticates every byte it uses.  The file is memory of
- * the host, never charged to sgx_epc.  All I/O goes through one function
+ * the host, never charged to sgx_epc.  The memfd is mapped and EWB seals
+ * into it, ELDU opens from it, room being taken with fallocate() before a
+ * slot is first touched; other stores use pread()/pwrite() (the details,
+ * and how each kind reports a store that cannot be written, are at the
+ * top of encl-paging.c).  Every blob read or written passes one function
  * (backing_io()) that tests can make fail.
  *
  * The fault path (H9, E4)
@@ -242,8 +246,7 @@ void epcg__encl_build_end(struct epcg_encl *encl)
 static void encl_free(struct epcg_encl *encl)
 {
 	epcg__secs_destroy(encl->secs);
-	if (encl->backing_fd >= 0)
-		close(encl->backing_fd);
+	epcg__encl_backing_destroy(encl);
 	if (encl->chunks)
 		for (uint64_t i = 0; i < encl->nr_slots; i++)
 			free(encl->chunks[i]);

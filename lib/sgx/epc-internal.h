@@ -108,20 +108,34 @@ struct epcg_epc_section {
 /**
  * struct epcg_epc_node - the free frames of one NUMA node.
  * @lock: guards @free and the writes of @nr_free.
- * @free: free frames; allocation pops the head, free pushes the tail.
+ * @free: the free frames as a stack: the top frame, whose @list.next
+ *	links the next one down (NULL at the bottom; @list.prev is unused
+ *	while free).  Allocation pops, free pushes.
  * @nr_free: frames on @free; atomic so that epcg_epc_nr_free() may read
  *	it without the lock.
  * @nr_pages: frames of all the node's sections (immutable).
+ * @bottom: the bottom frame while sections are added (create only).
  *
  * Each node has its own cache line(s), so allocators on different nodes
  * do not share one.
  */
 struct epcg_epc_node {
 	struct epcg_spinlock lock;
-	struct epcg_list free;
+	struct epcg_epc_page *free;
 	epcg_atomic(uint64_t) nr_free;
 	uint64_t nr_pages;
+	struct epcg_epc_page *bottom;
 } epcg_cacheline_aligned;
+
+/* The frame below @page on its node's free stack, or NULL. */
+static inline struct epcg_epc_page *
+epcg__epc_free_next(const struct epcg_epc_page *page)
+{
+	return page->list.next ?
+		       epcg_container_of(page->list.next,
+					 struct epcg_epc_page, list) :
+		       NULL;
+}
 
 /**
  * struct epcg_epc - the EPC.
@@ -179,6 +193,30 @@ epcg__epc_page_section(const struct epcg_epc_page *page)
 	return &epcg__epc_page_epc(page)->sections[page->section];
 }
 
+/* Pop the top frame of @node's free stack, clearing FREE; or NULL. */
+static inline struct epcg_epc_page *epcg__epc_pop(struct epcg_epc_node *node)
+{
+	struct epcg_epc_page *page;
+
+	epcg_spinlock_lock(&node->lock);
+	page = node->free;
+	if (page) {
+		node->free = epcg__epc_free_next(page);
+		epcg_list_init(&page->list);
+		/* Only lock holders write it: no atomic add needed. */
+		epcg_atomic_store_relaxed(
+			&node->nr_free,
+			epcg_atomic_load_relaxed(&node->nr_free) - 1);
+		epcg_atomic_store_relaxed(&page->flags, 0);
+	}
+	epcg_spinlock_unlock(&node->lock);
+	return page;
+}
+
+/* The rest of epcg__epc_take_frame(): the nodes other than epc_nodes[@first]. */
+struct epcg_epc_page *epcg__epc_take_frame_other(struct epcg_epc *epc,
+						 unsigned first);
+
 /*
  * epcg__epc_take_frame() - a free frame, without charging anything.
  * @epc: the EPC.
@@ -187,16 +225,42 @@ epcg__epc_page_section(const struct epcg_epc_page *page)
  *
  * Tries @node, then every other node with EPC, starting one further on
  * each call (round-robin).  The frame comes back with @cg and @owner NULL
- * and FREE cleared.  Context: any thread; takes one node lock at a time.
+ * and FREE cleared.  Inline: the first node's pop is the allocation fast
+ * path.  Context: any thread; takes one node lock at a time.
  * Return: the frame, or NULL if every node is empty.
  */
-struct epcg_epc_page *epcg__epc_take_frame(struct epcg_epc *epc, int node);
+static inline struct epcg_epc_page *epcg__epc_take_frame(struct epcg_epc *epc,
+							 int node)
+{
+	/* Where @node is in epc_nodes; not there: the first node with EPC. */
+	unsigned first =
+		(unsigned)node < EPCG_EPC_MAX_NODES ? epc->node_index[node] : 0;
+	struct epcg_epc_page *page;
+
+	page = epcg__epc_pop(&epc->nodes[epc->epc_nodes[first]]);
+	if (page || epc->nr_epc_nodes == 1)
+		return page;
+	return epcg__epc_take_frame_other(epc, first);
+}
 
 /*
- * epcg__epc_return_frame() - put @page at the tail of its node's free
- * list and set FREE.  The caller has already uncharged it and cleared
- * @cg.  Context: any thread.
+ * epcg__epc_return_frame() - push @page on its node's free stack and set
+ * FREE.  The caller has already uncharged it and cleared @cg.
+ * Context: any thread.
  */
-void epcg__epc_return_frame(struct epcg_epc_page *page);
+static inline void epcg__epc_return_frame(struct epcg_epc_page *page)
+{
+	struct epcg_epc *epc = epcg__epc_page_epc(page);
+	struct epcg_epc_node *node =
+		&epc->nodes[epc->sections[page->section].node];
+
+	epcg_spinlock_lock(&node->lock);
+	epcg_atomic_store_relaxed(&page->flags, EPCG_EPC_PAGE_FREE);
+	page->list.next = node->free ? &node->free->list : NULL;
+	node->free = page;
+	epcg_atomic_store_relaxed(&node->nr_free,
+				  epcg_atomic_load_relaxed(&node->nr_free) + 1);
+	epcg_spinlock_unlock(&node->lock);
+}
 
 #endif

@@ -10,7 +10,7 @@
  *     sections[s]   base  --> | frame | frame | frame | ...  4 KiB each,
  *                                                             one mapping
  *                   pages --> | desc  | desc  | desc  | ...  40 bytes each
- *     nodes[n]      lock, nr_free, free: desc <-> desc ...   (cache line)
+ *     nodes[n]      lock, nr_free, free: desc -> desc -> ...  (cache line)
  *
  * A section is one anonymous mapping made with MAP_NORESERVE, so a large
  * EPC costs address space until frames are written.  Its frames are
@@ -30,8 +30,11 @@
  * relaxed cursor), so spill-over spreads over the remaining nodes instead
  * of draining the lowest-numbered one first.
  *
- * A frame is taken from the head of a list and a freed one goes back to
- * the head, so the frame freed last is reused first.  The kernel does the
+ * A node's free frames are a stack, linked through the descriptors: a
+ * frame is popped from the top and a freed one pushed back on top, so the
+ * frame freed last is reused first, and a pop or a push touches the node's
+ * line and the frame's descriptor only (a doubly linked list would touch
+ * a neighbour's descriptor too).  The kernel does the
  * opposite (freed frames go to the tail), which costs nothing on
  * hardware, where every frame is always there.  Here a frame is host
  * memory that becomes resident when first written: reusing frames in
@@ -149,13 +152,21 @@ static int section_init(struct epcg_epc *epc, unsigned idx,
 		return -ENOMEM;
 	}
 
+	/* Below the node's earlier sections: frames go out in pfn order. */
 	for (uint64_t i = 0; i < sec->nr_pages; i++) {
 		struct epcg_epc_page *page = &sec->pages[i];
 
 		page->epc_id = (uint16_t)epc->id;
 		page->section = (uint16_t)idx;
 		epcg_atomic_init(&page->flags, EPCG_EPC_PAGE_FREE);
-		epcg_list_add_tail(&page->list, &node->free);
+		page->list.next = i + 1 < sec->nr_pages ? &page[1].list : NULL;
+	}
+	if (sec->nr_pages) {
+		if (node->bottom)
+			node->bottom->list.next = &sec->pages[0].list;
+		else
+			node->free = &sec->pages[0];
+		node->bottom = &sec->pages[sec->nr_pages - 1];
 	}
 	epcg_atomic_store_relaxed(&node->nr_free,
 				  epcg_atomic_load_relaxed(&node->nr_free) +
@@ -222,7 +233,8 @@ int epcg_epc_create(struct epcg_misc *m, struct epcg_exec *ex,
 	epc->id = EPCG_EPC_MAX_IDS;
 	for (unsigned n = 0; n < EPCG_EPC_MAX_NODES; n++) {
 		epcg_spinlock_init(&epc->nodes[n].lock);
-		epcg_list_init(&epc->nodes[n].free);
+		epc->nodes[n].free = NULL;
+		epc->nodes[n].bottom = NULL;
 		epcg_atomic_init(&epc->nodes[n].nr_free, 0);
 	}
 	r = id_claim(epc);
@@ -269,38 +281,11 @@ void epcg_epc_destroy(struct epcg_epc *epc)
 	epc_free(epc);
 }
 
-static inline struct epcg_epc_page *take_from_node(struct epcg_epc *epc,
-						   int nid)
-{
-	struct epcg_epc_node *node = &epc->nodes[nid];
-	struct epcg_epc_page *page = NULL;
-
-	epcg_spinlock_lock(&node->lock);
-	if (!epcg_list_empty(&node->free)) {
-		page = epcg_list_first_entry(&node->free, struct epcg_epc_page,
-					     list);
-		epcg_list_del_init(&page->list);
-		/* Only lock holders write it: no atomic add needed. */
-		epcg_atomic_store_relaxed(
-			&node->nr_free,
-			epcg_atomic_load_relaxed(&node->nr_free) - 1);
-		epcg_atomic_store_relaxed(&page->flags, 0);
-	}
-	epcg_spinlock_unlock(&node->lock);
-	return page;
-}
-
-struct epcg_epc_page *epcg__epc_take_frame(struct epcg_epc *epc, int nid)
+struct epcg_epc_page *epcg__epc_take_frame_other(struct epcg_epc *epc,
+						 unsigned first)
 {
 	unsigned nr = epc->nr_epc_nodes, k;
-	/* Where @nid is in epc_nodes; not there: the first node with EPC. */
-	unsigned first =
-		(unsigned)nid < EPCG_EPC_MAX_NODES ? epc->node_index[nid] : 0;
 	struct epcg_epc_page *page;
-
-	page = take_from_node(epc, epc->epc_nodes[first]);
-	if (page || nr == 1)
-		return page;
 
 	/* The other nodes in turn, each fallback starting one further on. */
 	k = epcg_atomic_fetch_add_relaxed(&epc->next_node, 1);
@@ -309,25 +294,11 @@ struct epcg_epc_page *epcg__epc_take_frame(struct epcg_epc *epc, int nid)
 
 		/* @idx counts the nodes other than @first: step over it. */
 		idx += idx >= first;
-		page = take_from_node(epc, epc->epc_nodes[idx]);
+		page = epcg__epc_pop(&epc->nodes[epc->epc_nodes[idx]]);
 		if (page)
 			return page;
 	}
 	return NULL;
-}
-
-void epcg__epc_return_frame(struct epcg_epc_page *page)
-{
-	struct epcg_epc *epc = epcg__epc_page_epc(page);
-	struct epcg_epc_node *node =
-		&epc->nodes[epcg__epc_page_section(page)->node];
-
-	epcg_spinlock_lock(&node->lock);
-	epcg_atomic_store_relaxed(&page->flags, EPCG_EPC_PAGE_FREE);
-	epcg_list_add(&page->list, &node->free);
-	epcg_atomic_store_relaxed(&node->nr_free,
-				  epcg_atomic_load_relaxed(&node->nr_free) + 1);
-	epcg_spinlock_unlock(&node->lock);
 }
 
 /*

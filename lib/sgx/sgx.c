@@ -210,7 +210,7 @@ static int check_free_lists(struct check *c)
 		uint64_t n = 0;
 
 		epcg_spinlock_lock(&node->lock);
-		epcg_list_for_each_entry(page, &node->free, list) {
+		for (page = node->free; page; page = epcg__epc_free_next(page)) {
 			uint64_t pfn = epcg_epc_page_pfn(page);
 			uint32_t flags = epcg_atomic_load_relaxed(&page->flags);
 
