@@ -149,19 +149,28 @@ static int reply_nums(const char *reply, int64_t *vals, int max)
 
 /* How many numbers a successful reply to @verb carries after its status. */
 struct verb {
-	const char *name; /* with its trailing space, if it takes arguments */
+	const char *name;
+	bool prefix; /* matches the requests that start with @name */
 	int ok_vals; /* numbers after a 0 status */
 	bool counted; /* "STATUS COUNT" once it ran, even if STATUS < 0 */
 	bool takes_id;
 };
 
+/* As the daemon matches them: whole words, or prefixes of the request. */
 static const struct verb verbs[] = {
-	{ "ping", 0, false, false },	     { "pid", 1, false, false },
-	{ "charge ", 0, false, false },	     { "uncharge ", 0, false, false },
-	{ "capacity ", 0, false, false },    { "window", 4, false, false },
-	{ "encl-create ", 1, false, false }, { "encl-add ", 1, true, true },
-	{ "encl-init ", 0, false, true },    { "encl-access ", 1, true, true },
-	{ "encl-stats ", 14, false, true },  { "encl-remove ", 0, false, true },
+	{ "ping", false, 0, false, false },
+	{ "pid", false, 1, false, false },
+	{ "charge ", true, 0, false, false },
+	{ "uncharge ", true, 0, false, false },
+	{ "capacity ", true, 0, false, false },
+	{ "check", true, 0, false, false }, /* its arguments: -EINVAL */
+	{ "window", false, 4, false, false },
+	{ "encl-create ", true, 1, false, false },
+	{ "encl-add ", true, 1, true, true },
+	{ "encl-init ", true, 0, false, true },
+	{ "encl-access ", true, 1, true, true },
+	{ "encl-stats ", true, 14, false, true },
+	{ "encl-remove ", true, 0, false, true },
 };
 
 static const struct verb *verb_of(const char *req, size_t len)
@@ -171,9 +180,8 @@ static const struct verb *verb_of(const char *req, size_t len)
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		size_t n = strlen(verbs[i].name);
 
-		if (verbs[i].name[n - 1] != ' ' ?
-			    !strcmp(req, verbs[i].name) :
-			    !strncmp(req, verbs[i].name, n))
+		if (verbs[i].prefix ? !strncmp(req, verbs[i].name, n) :
+				      !strcmp(req, verbs[i].name))
 			return &verbs[i];
 	}
 	return NULL;
