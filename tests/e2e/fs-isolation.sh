@@ -422,21 +422,26 @@ mkdir -p "$M2" "$WORK/cwd-plain" "$WORK/cwd-daemon"
 if [ -z "$(ls "$WORK/cwd-plain")" ]; then
 	ok "no core file # SKIP a plain process leaves none here either"
 else
+	# EPCG may be relative to the top directory: resolve it first.
+	epcg=$(realpath "$EPCG")
 	(
 		cd "$WORK/cwd-daemon" || exit
 		ulimit -c unlimited
-		"$EPCG" mount -f --epc 1M "$M2" 2>/dev/null &
+		"$epcg" mount -f --epc 1M "$M2" 2>/dev/null &
 		p=$!
 		for _ in $(seq 200); do
 			[ -e "$M2/cgroup.procs" ] && break
 			sleep 0.025
 		done
+		[ -e "$M2/cgroup.procs" ] && echo served >"$WORK/served"
 		grep 'Max core file size' "/proc/$p/limits" >"$WORK/limits"
 		kill -SEGV "$p"
 		wait "$p"
 	) 2>/dev/null
 	fusermount3 -u "$M2" 2>/dev/null
-	check_eq "a SIGSEGV in the daemon leaves no core (a plain process's does)" \
+	check_eq "a daemon with ulimit -c unlimited served, then got SIGSEGV" \
+		served "$(cat "$WORK/served" 2>/dev/null)"
+	check_eq "it left no core (a plain process's does)" \
 		"" "$(ls "$WORK/cwd-daemon")"
 	check_grep "its core size limit is 0, soft and hard" \
 		'Max core file size +0 +0 ' "$(cat "$WORK/limits")"
