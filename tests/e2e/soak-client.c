@@ -94,7 +94,7 @@ static uint64_t rnd_below(uint64_t *state, uint64_t n)
 	return rnd(state) % n;
 }
 
-/* ---- the client ----------------------------------------------------------- */
+/* ---- the client ---------------------------------------------------------- */
 
 struct client {
 	struct epcgfs_client c;
@@ -424,7 +424,7 @@ out:
 	return rc;
 }
 
-/* ---- reading the tree ----------------------------------------------------- */
+/* ---- reading the tree ---------------------------------------------------- */
 
 #define CG_MAX 64
 #define STAT_KEYS 7

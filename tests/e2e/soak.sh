@@ -63,11 +63,11 @@ for _ in $(seq 20); do
 	FDS0=$(fds)
 done
 
-# ---- the checker ---------------------------------------------------------------
+# ---- the checker ------------------------------------------------------------
 "$SOAK" watch "$MNT" "$WORK/stop" >"$WORK/watch.out" 2>&1 &
 WATCH=$!
 
-# ---- clients ----------------------------------------------------------------------
+# ---- clients ----------------------------------------------------------------
 declare -A PID=() WHERE=() # running client id -> pid, leaf
 next=0 started=0 finished=0 bytes=0 mismatches=0 sigbus=0 enomem=0 others=0
 declare -A KILLS=([start]=0 [add]=0 [fault]=0 [reclaim]=0 [access]=0 [sweep]=0
@@ -248,7 +248,7 @@ quiescent_point() {
 		"VmRSS $rss kB, $(fds) descriptors"
 }
 
-# ---- the driver ----------------------------------------------------------------------
+# ---- the driver -------------------------------------------------------------
 RSS0="" RSS_MAX=0
 t_end=$((SECONDS + DURATION))
 while [ "$SECONDS" -lt "$t_end" ]; do
