@@ -451,6 +451,12 @@ struct tree {
 	uint64_t samples, reads, violations;
 };
 
+/* How a cgroup is named in messages: its path, "/" for the root. */
+static const char *cg_name(const struct cg *cg)
+{
+	return cg->path[0] ? cg->path : "/";
+}
+
 static void violation(struct tree *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -614,7 +620,7 @@ static void sample_cg(struct tree *t, struct cg *cg)
 	if (cur > t->capacity || cur % PAGE)
 		violation(t,
 			  "%s: misc.current %" PRIu64 " (capacity %" PRIu64 ")",
-			  cg->path, cur, t->capacity);
+			  cg_name(cg), cur, t->capacity);
 	cg->current = cur;
 	if (!read_key(t, cg, "misc.peak", "sgx_epc", false, &peak)) {
 		if (peak < cur || peak < cg->peak || peak > t->capacity)
@@ -622,7 +628,7 @@ static void sample_cg(struct tree *t, struct cg *cg)
 				  "%s: misc.peak %" PRIu64
 				  " after current %" PRIu64
 				  ", previous peak %" PRIu64,
-				  cg->path, peak, cur, cg->peak);
+				  cg_name(cg), peak, cur, cg->peak);
 		cg->peak = peak;
 	}
 	if (!root) {
@@ -633,14 +639,14 @@ static void sample_cg(struct tree *t, struct cg *cg)
 				violation(t,
 					  "%s: misc.events fell from %" PRIu64
 					  " to %" PRIu64,
-					  cg->path, cg->events, ev);
+					  cg_name(cg), cg->events, ev);
 			cg->events = ev;
 		}
 		if (!read_key(t, cg, "misc.events.local", "sgx_epc.max", false,
 			      &evl)) {
 			if (evl < cg->events_local)
 				violation(t, "%s: misc.events.local fell",
-					  cg->path);
+					  cg_name(cg));
 			cg->events_local = evl;
 		}
 	}
@@ -734,17 +740,17 @@ static int do_quiet(char **argv)
 		if (cg->current)
 			violation(&t,
 				  "%s: misc.current %" PRIu64 " with no client",
-				  cg->path, cg->current);
+				  cg_name(cg), cg->current);
 		/* A SIGBUS of nothing reclaimable follows a failed charge. */
 		if (cg->stat[5] > cg->stat[4])
 			violation(&t,
 				  "%s: %" PRIu64 " SIGBUS but %" PRIu64
 				  " failed allocations",
-				  cg->path, cg->stat[5], cg->stat[4]);
+				  cg_name(cg), cg->stat[5], cg->stat[4]);
 		if (cg->parent >= 0 &&
 		    !read_file(&t, cg, "cgroup.events", buf, sizeof(buf)) &&
 		    !strstr(buf, "populated 0\n"))
-			violation(&t, "%s: still populated", cg->path);
+			violation(&t, "%s: still populated", cg_name(cg));
 	}
 	/* Children come after their parent: sum up from the end. */
 	for (int i = t.nr - 1; i > 0; i--) {
@@ -754,17 +760,21 @@ static int do_quiet(char **argv)
 			violation(&t,
 				  "%s: misc.events %" PRIu64
 				  " != local %" PRIu64 " + children %" PRIu64,
-				  cg->path, cg->events, cg->events_local,
+				  cg_name(cg), cg->events, cg->events_local,
 				  sum[i]);
 		sum[cg->parent] += cg->events;
 	}
 	fd = epcgfs_ctl_connect(argv[2], rest, sizeof(rest));
 	r = fd < 0 ? fd : epcgfs_ctl_call(fd, "check", reply, sizeof(reply));
-	if (fd >= 0)
-		close(fd);
 	if (r || strcmp(reply, "0"))
 		violation(&t, "the daemon's check: %s",
 			  r ? strerrorname_np(-r) : reply);
+	/* The hook takes no argument. */
+	r = r ? r : epcgfs_ctl_call(fd, "check 1", reply, sizeof(reply));
+	if (!r && strcmp(reply, "-22"))
+		violation(&t, "\"check 1\": %s, not -22", reply);
+	if (fd >= 0)
+		close(fd);
 	printf("quiet: cgroups=%d violations=%" PRIu64 "\n", t.nr,
 	       t.violations);
 	return t.violations ? 1 : 0;
