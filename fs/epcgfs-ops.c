@@ -138,7 +138,10 @@ static void fill_stat(struct stat *st, struct epcg_cgroup *cg,
 	struct epcgfs *fs = fs_get();
 
 	memset(st, 0, sizeof(*st));
-	epcg_cgroup_owner(cg, &st->st_uid, &st->st_gid);
+	if (file == EPCG_CGROUP_FILE_NR || file == EPCGFS_FILE_STAT)
+		epcg_cgroup_owner(cg, &st->st_uid, &st->st_gid);
+	else
+		epcg_cgroup_file_owner(cg, file, &st->st_uid, &st->st_gid);
 	if (file == EPCG_CGROUP_FILE_NR) {
 		st->st_mode = S_IFDIR | 0755;
 		st->st_nlink = 2;
@@ -462,9 +465,18 @@ static int op_chown(const char *path, uid_t uid, gid_t gid,
 	r = resolve(path, &cg, &file);
 	if (r)
 		return r;
-	epcg_cgroup_owner(cg, &ouid, &ogid);
-	r = epcg_cgroup_chown(cg, uid == (uid_t)-1 ? ouid : uid,
-			      gid == (gid_t)-1 ? ogid : gid, &cred);
+	if (file == EPCGFS_FILE_STAT) {
+		r = -EPERM; /* ours, read-only, follows the directory */
+	} else if (file == EPCG_CGROUP_FILE_NR) {
+		epcg_cgroup_owner(cg, &ouid, &ogid);
+		r = epcg_cgroup_chown(cg, uid == (uid_t)-1 ? ouid : uid,
+				      gid == (gid_t)-1 ? ogid : gid, &cred);
+	} else {
+		epcg_cgroup_file_owner(cg, file, &ouid, &ogid);
+		r = epcg_cgroup_file_chown(cg, file,
+					   uid == (uid_t)-1 ? ouid : uid,
+					   gid == (gid_t)-1 ? ogid : gid, &cred);
+	}
 	epcg_cgroup_put(cg);
 	return r;
 }

@@ -205,16 +205,31 @@ int epcg_cgroup_rmdir(struct epcg_cgroup *cg,
 bool epcg_cgroup_is_root(const struct epcg_cgroup *cg);
 
 /**
- * epcg_cgroup_owner() - the owner of @cg's directory and files.
+ * epcg_cgroup_owner() - the owner of @cg's directory.
  * Context: any thread; takes the tree lock.
  */
 void epcg_cgroup_owner(struct epcg_cgroup *cg, uid_t *uid, gid_t *gid);
 
 /**
- * epcg_cgroup_chown() - give @cg's directory and files to @uid/@gid
- * (delegation: the new owner may then mkdir below it and write its
- * cgroup.procs and cgroup.subtree_control; misc.max too, as one chown
- * covers every file here).
+ * epcg_cgroup_file_owner() - the owner of @file of @cg.
+ *
+ * As in the kernel's cgroup file system, the directory and each file have
+ * an owner of their own: the creator of the cgroup (for misc.*, whoever
+ * wrote "+misc" into the parent's cgroup.subtree_control), until chown.
+ *
+ * Context: any thread; takes the tree lock.
+ * Return: 0; -EINVAL for an invalid @file.
+ */
+int epcg_cgroup_file_owner(struct epcg_cgroup *cg, enum epcg_cgroup_file file,
+			   uid_t *uid, gid_t *gid);
+
+/**
+ * epcg_cgroup_chown() - give @cg's directory to @uid/@gid: the new owner
+ * may create and remove cgroups below it.  Its files keep their owners.
+ * Delegating a cgroup, as cgroup v2 defines it, is this plus
+ * epcg_cgroup_file_chown() of cgroup.procs and cgroup.subtree_control;
+ * the cgroup's own misc.max stays with its owner (the delegator), so a
+ * delegatee cannot raise the limit it was given.
  * @cred: the caller; only uid 0 may change owners.
  *
  * Context: any thread; takes the tree lock.
@@ -222,6 +237,19 @@ void epcg_cgroup_owner(struct epcg_cgroup *cg, uid_t *uid, gid_t *gid);
  */
 int epcg_cgroup_chown(struct epcg_cgroup *cg, uid_t uid, gid_t gid,
 		      const struct epcg_cgroup_cred *cred);
+
+/**
+ * epcg_cgroup_file_chown() - give @file of @cg to @uid/@gid; its owner
+ * may then write it (if its mode allows writing at all).
+ * @cred: the caller; only uid 0 may change owners.
+ *
+ * Context: any thread; takes the tree lock.
+ * Return: 0; -EPERM if @cred is not uid 0; -ENODEV if @cg was removed;
+ * -ENOENT if @cg does not have @file now; -EINVAL for an invalid @file.
+ */
+int epcg_cgroup_file_chown(struct epcg_cgroup *cg, enum epcg_cgroup_file file,
+			   uid_t uid, gid_t gid,
+			   const struct epcg_cgroup_cred *cred);
 
 /**
  * epcg_cgroup_path() - "/" for the root, "/a/b" below.
@@ -287,8 +315,8 @@ enum epcg_cgroup_access {
  * epcg_cgroup_file_open() - may @cred open @file of @cg for @access?
  *
  * Every file is world-readable.  Writing needs a writable file (a 0444
- * file is -EACCES even for uid 0, as in kernfs) and @cred to own it or be
- * uid 0.
+ * file is -EACCES even for uid 0, as in kernfs) and @cred to own the file
+ * (epcg_cgroup_file_owner(), not the directory) or be uid 0.
  *
  * Context: any thread; takes the tree lock.
  * Return: 0; -ENOENT if @cg does not have @file; -EACCES; -ENODEV if @cg

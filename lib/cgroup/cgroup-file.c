@@ -112,7 +112,7 @@ int epcg_cgroup_file_open(struct epcg_cgroup *cg, enum epcg_cgroup_file file,
 		err = 0;
 	else if (!(files[file].mode & 0200))
 		err = -EACCES; /* no write bit: even uid 0, as kernfs */
-	else if (!epcg__cgroup_may_write(cg, cred))
+	else if (!epcg__cgroup_may_write_file(cg, file, cred))
 		err = -EACCES;
 	epcg_mutex_unlock(&cg->tree->lock);
 	return err;
@@ -257,7 +257,8 @@ static int parse_subtree_control(char *s)
 	return want;
 }
 
-static int write_subtree_control(struct epcg_cgroup *cg, char *s)
+static int write_subtree_control(struct epcg_cgroup *cg, char *s,
+				 const struct epcg_cgroup_cred *cred)
 {
 	int want = parse_subtree_control(s);
 
@@ -266,7 +267,7 @@ static int write_subtree_control(struct epcg_cgroup *cg, char *s)
 	/* +misc needs misc in this cgroup's own cgroup.controllers. */
 	if (want && cg->parent && !cg->parent->subtree_misc)
 		return -ENOENT;
-	return epcg__cgroup_set_subtree_misc(cg, want);
+	return epcg__cgroup_set_subtree_misc(cg, want, cred);
 }
 
 /*
@@ -326,7 +327,7 @@ static int write_locked(struct epcg_cgroup *cg, enum epcg_cgroup_file file,
 		return -ENOMEM;
 	switch (file) {
 	case EPCG_CGROUP_FILE_SUBTREE_CONTROL:
-		err = write_subtree_control(cg, s);
+		err = write_subtree_control(cg, s, cred);
 		break;
 	case EPCG_CGROUP_FILE_PROCS:
 		err = parse_pid(s);

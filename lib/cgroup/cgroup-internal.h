@@ -13,7 +13,7 @@
  *	field				guarded by
  *	-----------------------------	---------------------------------
  *	tree, parent, name		immutable after mkdir
- *	uid, gid			t->lock (chown)
+ *	dir_owner, file_owner		t->lock (chown)
  *	children, sibling		t->lock
  *	procs, nr_procs, nr_populated	t->lock
  *	misc, subtree_misc, removed	t->lock
@@ -54,8 +54,17 @@ struct epcg_cgroup {
 	bool subtree_misc; /* misc in cgroup.subtree_control */
 	bool removed; /* rmdir done */
 	long refcount; /* the tree holds one while live */
-	uid_t uid; /* the creator, or by chown */
-	gid_t gid;
+	/*
+	 * Owners, as in kernfs: the directory and each file has its own,
+	 * set to the creator (for misc.*: the writer of the parent's "+misc")
+	 * and changed one at a time by chown.  Delegation is chown of the
+	 * directory plus cgroup.procs and cgroup.subtree_control; the
+	 * cgroup's own limits stay with whoever owns those files.
+	 */
+	struct epcg__owner {
+		uid_t uid;
+		gid_t gid;
+	} dir_owner, file_owner[EPCG_CGROUP_FILE_NR];
 	char name[]; /* immutable; "" for the root */
 };
 
@@ -82,11 +91,15 @@ struct epcg_cgroup_tree {
 /* cgroup.c, for cgroup-file.c; all with t->lock held. */
 struct epcg_misc_cg *epcg__cgroup_misc_effective(struct epcg_cgroup *cg);
 void epcg__cgroup_notify(struct epcg_cgroup *cg, enum epcg_cgroup_file file);
-int epcg__cgroup_set_subtree_misc(struct epcg_cgroup *cg, bool enable);
+int epcg__cgroup_set_subtree_misc(struct epcg_cgroup *cg, bool enable,
+				  const struct epcg_cgroup_cred *cred);
 int epcg__cgroup_procs_write(struct epcg_cgroup *dst, pid_t pid,
 			     const struct epcg_cgroup_cred *cred);
 bool epcg__cgroup_may_write(const struct epcg_cgroup *cg,
 			    const struct epcg_cgroup_cred *cred);
+bool epcg__cgroup_may_write_file(const struct epcg_cgroup *cg,
+				 enum epcg_cgroup_file file,
+				 const struct epcg_cgroup_cred *cred);
 
 /* cgroup-file.c, for cgroup.c; with t->lock held. */
 bool epcg__cgroup_file_exists(const struct epcg_cgroup *cg,

@@ -50,8 +50,10 @@ static struct epcg_cgroup *cg_alloc(struct epcg_cgroup_tree *t,
 	epcg_list_init(&cg->sibling);
 	epcg_list_init(&cg->procs);
 	cg->refcount = 1;
-	cg->uid = owner->uid;
-	cg->gid = owner->gid;
+	cg->dir_owner.uid = owner->uid;
+	cg->dir_owner.gid = owner->gid;
+	for (unsigned i = 0; i < EPCG_CGROUP_FILE_NR; i++)
+		cg->file_owner[i] = cg->dir_owner;
 	memcpy(cg->name, name, len);
 	return cg;
 }
@@ -93,9 +95,26 @@ bool epcg_cgroup_is_root(const struct epcg_cgroup *cg)
 void epcg_cgroup_owner(struct epcg_cgroup *cg, uid_t *uid, gid_t *gid)
 {
 	epcg_mutex_lock(&cg->tree->lock);
-	*uid = cg->uid;
-	*gid = cg->gid;
+	*uid = cg->dir_owner.uid;
+	*gid = cg->dir_owner.gid;
 	epcg_mutex_unlock(&cg->tree->lock);
+}
+
+static bool file_valid(enum epcg_cgroup_file file)
+{
+	return (unsigned)file < EPCG_CGROUP_FILE_NR;
+}
+
+int epcg_cgroup_file_owner(struct epcg_cgroup *cg, enum epcg_cgroup_file file,
+			   uid_t *uid, gid_t *gid)
+{
+	if (!file_valid(file))
+		return -EINVAL;
+	epcg_mutex_lock(&cg->tree->lock);
+	*uid = cg->file_owner[file].uid;
+	*gid = cg->file_owner[file].gid;
+	epcg_mutex_unlock(&cg->tree->lock);
+	return 0;
 }
 
 int epcg_cgroup_chown(struct epcg_cgroup *cg, uid_t uid, gid_t gid,
@@ -109,8 +128,31 @@ int epcg_cgroup_chown(struct epcg_cgroup *cg, uid_t uid, gid_t gid,
 	else if (cg->removed)
 		err = -ENODEV;
 	if (!err) {
-		cg->uid = uid;
-		cg->gid = gid;
+		cg->dir_owner.uid = uid;
+		cg->dir_owner.gid = gid;
+	}
+	epcg_mutex_unlock(&cg->tree->lock);
+	return err;
+}
+
+int epcg_cgroup_file_chown(struct epcg_cgroup *cg, enum epcg_cgroup_file file,
+			   uid_t uid, gid_t gid,
+			   const struct epcg_cgroup_cred *cred)
+{
+	int err = 0;
+
+	if (!file_valid(file))
+		return -EINVAL;
+	epcg_mutex_lock(&cg->tree->lock);
+	if (cred->uid != 0)
+		err = -EPERM;
+	else if (cg->removed)
+		err = -ENODEV;
+	else if (!epcg__cgroup_file_exists(cg, file))
+		err = -ENOENT;
+	if (!err) {
+		cg->file_owner[file].uid = uid;
+		cg->file_owner[file].gid = gid;
 	}
 	epcg_mutex_unlock(&cg->tree->lock);
 	return err;
@@ -119,7 +161,14 @@ int epcg_cgroup_chown(struct epcg_cgroup *cg, uid_t uid, gid_t gid,
 bool epcg__cgroup_may_write(const struct epcg_cgroup *cg,
 			    const struct epcg_cgroup_cred *cred)
 {
-	return cred->uid == 0 || cred->uid == cg->uid;
+	return cred->uid == 0 || cred->uid == cg->dir_owner.uid;
+}
+
+bool epcg__cgroup_may_write_file(const struct epcg_cgroup *cg,
+				 enum epcg_cgroup_file file,
+				 const struct epcg_cgroup_cred *cred)
+{
+	return cred->uid == 0 || cred->uid == cg->file_owner[file].uid;
 }
 
 void epcg__cgroup_notify(struct epcg_cgroup *cg, enum epcg_cgroup_file file)
@@ -577,7 +626,9 @@ int epcg__cgroup_procs_write(struct epcg_cgroup *dst, pid_t pid,
 		return -ESRCH;
 	p = proc_find(t, tgid);
 	src = p ? p->cg : proc_cgroup_peek(t, tgid);
-	if (!epcg__cgroup_may_write(common_ancestor(src, dst), cred))
+	/* As the kernel: the writer may write the common ancestor's procs. */
+	if (!epcg__cgroup_may_write_file(common_ancestor(src, dst),
+					 EPCG_CGROUP_FILE_PROCS, cred))
 		return -EACCES;
 	/* No internal processes: a non-root cgroup hands misc to its children. */
 	if (dst->parent && dst->subtree_misc)
@@ -626,7 +677,8 @@ static void children_misc_remove(struct epcg_cgroup *cg)
 	}
 }
 
-int epcg__cgroup_set_subtree_misc(struct epcg_cgroup *cg, bool enable)
+int epcg__cgroup_set_subtree_misc(struct epcg_cgroup *cg, bool enable,
+				  const struct epcg_cgroup_cred *cred)
 {
 	struct epcg_cgroup *c;
 	int err;
@@ -651,6 +703,12 @@ int epcg__cgroup_set_subtree_misc(struct epcg_cgroup *cg, bool enable)
 			return err;
 		}
 	}
+	/* The children's misc.* files appear now, owned by the writer. */
+	epcg_list_for_each_entry(c, &cg->children, sibling)
+		for (unsigned i = EPCG_CGROUP_FILE_MISC; i < EPCG_CGROUP_FILE_NR;
+		     i++)
+			c->file_owner[i] = (struct epcg__owner){ cred->uid,
+								 cred->gid };
 	cg->subtree_misc = true;
 	subtree_rebind(cg);
 	return 0;

@@ -3,9 +3,11 @@
 # Isolation (issue 8): what one user or client of the daemon can reach of
 # another's, and what leaves the daemon.
 #  - Files: a user who does not own a cgroup cannot write its misc.max,
-#    create below it or move itself in; delegation by chown (the whole
-#    cgroup, docs/interface.md) hands over cgroup.procs, subtree_control,
-#    mkdir and misc.max, and the parent's limit still bounds the delegatee.
+#    create below it or move itself in; delegation as cgroup v2 does it
+#    (chown of the directory, cgroup.procs and cgroup.subtree_control;
+#    docs/interface.md) hands over mkdir, moves and the children's limits,
+#    not the delegated cgroup's own misc.max, and the parent's limit still
+#    bounds the delegatee.
 #  - Identity: the daemon knows a connection by SO_PEERCRED only: another
 #    user's enclave ids get ENOENT, a pid in a request is a malformed
 #    request, a forged SCM_CREDENTIALS changes nothing, the test hooks
@@ -257,9 +259,12 @@ check_fails "nor chown it" 1 as $NOBODY chown "$NOBODY" "$MNT/p/d"
 check_fails "nor remove it" 1 as $NOBODY rmdir "$MNT/p/d"
 
 # ---- delegation ------------------------------------------------------------------------
-chown "$NOBODY:$NOBODY" "$MNT/p/d"
-check_eq "chown delegates the cgroup: directory and files" \
-	"$NOBODY $NOBODY $NOBODY $NOBODY" \
+# As cgroup v2 delegates: the directory, cgroup.procs and
+# cgroup.subtree_control; the cgroup's own misc.max stays root's.
+chown "$NOBODY:$NOBODY" "$MNT/p/d" "$MNT/p/d/cgroup.procs" \
+	"$MNT/p/d/cgroup.subtree_control"
+check_eq "chown delegates the cgroup: directory, procs, subtree_control" \
+	"$NOBODY $NOBODY $NOBODY 0" \
 	"$(stat -c %u "$MNT/p/d" "$MNT/p/d/cgroup.procs" \
 		"$MNT/p/d/cgroup.subtree_control" "$MNT/p/d/misc.max" | tr '\n' ' ' | sed 's/ $//')"
 # Root puts the delegatee's process in (the common ancestor rule: moving
@@ -282,10 +287,12 @@ dpid=$!
 echo "$dpid" >"$MNT/p/d/cgroup.procs"
 touch "$WORK/go"
 wait_for "the delegatee manages its cgroup" grep -qx finished "$WORK/delegatee.out"
-check_eq "it creates a child, moves in, enables misc, sets both limits" \
-	"mkdir ok ok ok ok" "$(sed '/^finished$/,$d' "$WORK/delegatee.out" | tr '\n' ' ' | sed 's/ $//')"
-check_cat "its own limit too (one chown gives the whole cgroup)" \
-	"$MNT/p/d/misc.max" $'sgx_epc 1048576\n'
+check_eq "it creates a child, moves in, enables misc, sets the child's limit; not its own" \
+	"mkdir ok ok open EACCES ok" "$(sed '/^finished$/,$d' "$WORK/delegatee.out" | tr '\n' ' ' | sed 's/ $//')"
+check_cat "its own limit is the delegator's: unchanged" \
+	"$MNT/p/d/misc.max" $'sgx_epc max\n'
+check_eq "the child's misc files are the delegatee's" "$NOBODY" \
+	"$(stat -c %u "$MNT/p/d/e/misc.max")"
 check_eq "but still not the parent's: EACCES" "open EACCES" \
 	"$(as $NOBODY "$HELPER" write "$MNT/p/misc.max" "sgx_epc max" 2>&1)"
 sleep 30 &

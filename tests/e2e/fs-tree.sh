@@ -135,8 +135,15 @@ if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null 2>&1; then
 	mkdir "$MNT/d"
 	chown nobody "$MNT/d"
 	as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
-	check_eq "chown gives the cgroup to its new owner" "nobody" \
-		"$(stat -c %U "$MNT/d/cgroup.procs")"
+	check_eq "chown of the directory gives the directory only" \
+		"nobody root" \
+		"$(stat -c %U "$MNT/d" "$MNT/d/cgroup.procs" | tr '\n' ' ' | sed 's/ $//')"
+	chown nobody "$MNT/d/cgroup.procs" "$MNT/d/cgroup.subtree_control"
+	check_eq "each file has its own owner (delegation: procs, subtree_control)" \
+		"nobody nobody root" \
+		"$(stat -c %U "$MNT/d/cgroup.procs" "$MNT/d/cgroup.subtree_control" \
+			"$MNT/d/cgroup.type" | tr '\n' ' ' | sed 's/ $//')"
+	check_fails "epcg.stat cannot be given away" 1 chown nobody "$MNT/d/epcg.stat"
 	check "the delegatee may mkdir below" as_nobody mkdir "$MNT/d/x"
 	check_eq "others may not write its files: EACCES" "open EACCES" \
 		"$(as_nobody "$HELPER" write "$MNT/a/cgroup.procs" 0)"

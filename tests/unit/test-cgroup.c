@@ -575,6 +575,77 @@ TEST(procs_ebusy_into_cgroup_with_misc_enabled)
 	teardown();
 }
 
+/*
+ * Delegation as cgroup v2 defines it: chown of the directory and of
+ * cgroup.procs and cgroup.subtree_control.  The delegatee then runs its
+ * own subtree, limits included, but its cgroup's own misc.max stays with
+ * the delegator: it cannot raise the limit it was given.
+ */
+TEST(delegation_keeps_the_delegated_limit)
+{
+	struct epcg_cgroup_cred u = user_cred;
+	struct epcg_cgroup *d, *x, *y;
+	uid_t uid;
+	gid_t gid;
+
+	setup();
+	ASSERT_OK(wr(root, F_SUBTREE, "+misc"));
+	d = mk(root, "d");
+	ASSERT_OK(wr(d, F_MAX, "sgx_epc 65536"));
+	ASSERT_OK(epcg_cgroup_chown(d, 1000, 1000, &root_cred));
+	/* The directory alone: files stay root's. */
+	ASSERT_OK(epcg_cgroup_file_owner(d, F_MAX, &uid, &gid));
+	ASSERT_EQ(uid, 0);
+	ASSERT_ERR(epcg_cgroup_file_open(d, F_SUBTREE, EPCG_CGROUP_WRITE, &u),
+		   EACCES);
+	ASSERT_ERR(epcg_cgroup_file_chown(d, F_PROCS, 1000, 1000, &u), EPERM);
+	ASSERT_OK(epcg_cgroup_file_chown(d, F_PROCS, 1000, 1000, &root_cred));
+	ASSERT_OK(epcg_cgroup_file_chown(d, F_SUBTREE, 1000, 1000,
+					 &root_cred));
+	ASSERT_OK(epcg_cgroup_file_owner(d, F_PROCS, &uid, &gid));
+	ASSERT_EQ(uid, 1000);
+	ASSERT_EQ(gid, 1000);
+	ASSERT_OK(epcg_cgroup_file_open(d, F_PROCS, EPCG_CGROUP_WRITE, &u));
+	ASSERT_OK(epcg_cgroup_file_open(d, F_SUBTREE, EPCG_CGROUP_WRITE, &u));
+	/* Its own limit is not the delegatee's to change. */
+	ASSERT_ERR(epcg_cgroup_file_open(d, F_MAX, EPCG_CGROUP_WRITE, &u),
+		   EACCES);
+	/* Below it, everything it creates is its own. */
+	ASSERT_OK(epcg_cgroup_mkdir(d, "x", &u, &x));
+	ASSERT_OK(epcg_cgroup_file_write(d, F_SUBTREE, "+misc", 5, &u));
+	ASSERT_OK(epcg_cgroup_file_owner(x, F_MAX, &uid, &gid));
+	ASSERT_EQ(uid, 1000);
+	ASSERT_OK(epcg_cgroup_file_open(x, F_MAX, EPCG_CGROUP_WRITE, &u));
+	ASSERT_OK(epcg_cgroup_file_owner(x, F_PROCS, &uid, &gid));
+	ASSERT_EQ(uid, 1000);
+	/* misc.* of a child the root created appear as the writer's. */
+	ASSERT_OK(wr(d, F_SUBTREE, "-misc"));
+	y = mk(d, "y");
+	ASSERT_OK(epcg_cgroup_file_owner(y, F_PROCS, &uid, &gid));
+	ASSERT_EQ(uid, 0);
+	ASSERT_OK(epcg_cgroup_file_write(d, F_SUBTREE, "+misc", 5, &u));
+	ASSERT_OK(epcg_cgroup_file_owner(y, F_MAX, &uid, &gid));
+	ASSERT_EQ(uid, 1000);
+	ASSERT_OK(epcg_cgroup_file_owner(y, F_CUR, &uid, &gid));
+	ASSERT_EQ(uid, 1000);
+	/* Bad arguments change nothing. */
+	ASSERT_ERR(epcg_cgroup_file_owner(y, EPCG_CGROUP_FILE_NR, &uid, &gid),
+		   EINVAL);
+	ASSERT_ERR(epcg_cgroup_file_chown(y, EPCG_CGROUP_FILE_NR, 5, 5,
+					  &root_cred),
+		   EINVAL);
+	ASSERT_ERR(epcg_cgroup_file_chown(root, F_MAX, 5, 5, &root_cred),
+		   ENOENT);
+	ASSERT_OK(epcg_cgroup_rmdir(y, &u));
+	ASSERT_ERR(epcg_cgroup_file_chown(y, F_MAX, 5, 5, &root_cred), ENODEV);
+	ASSERT_OK(epcg_cgroup_file_owner(y, F_MAX, &uid, &gid));
+	ASSERT_EQ(uid, 1000);
+	epcg_cgroup_put(y);
+	epcg_cgroup_put(x);
+	epcg_cgroup_put(d);
+	teardown();
+}
+
 TEST(procs_common_ancestor_permission)
 {
 	struct epcg_cgroup_cred u = user_cred;
@@ -587,9 +658,14 @@ TEST(procs_common_ancestor_permission)
 	ASSERT_OK(epcg_cgroup_chown(d, 1000, 1000, &root_cred));
 	ASSERT_OK(epcg_cgroup_chown(x, 1000, 1000, &root_cred));
 	ASSERT_OK(epcg_cgroup_chown(y, 1000, 1000, &root_cred));
+	ASSERT_OK(epcg_cgroup_file_chown(x, F_PROCS, 1000, 1000, &root_cred));
+	ASSERT_OK(epcg_cgroup_file_chown(y, F_PROCS, 1000, 1000, &root_cred));
 	/* From the root (owned by 0) into d/x: the common ancestor is root. */
 	ASSERT_ERR(epcg_cgroup_file_write(x, F_PROCS, "103", 3, &u), EACCES);
 	ASSERT_OK(epcg_cgroup_file_write(x, F_PROCS, "103", 3, &root_cred));
+	/* Owning d's directory is not enough: the ancestor's procs file. */
+	ASSERT_ERR(epcg_cgroup_file_write(y, F_PROCS, "103", 3, &u), EACCES);
+	ASSERT_OK(epcg_cgroup_file_chown(d, F_PROCS, 1000, 1000, &root_cred));
 	/* Within the delegated subtree the delegatee may move it. */
 	ASSERT_OK(epcg_cgroup_file_write(y, F_PROCS, "103", 3, &u));
 	ASSERT_SHOW(y, F_PROCS, "103\n");
@@ -968,6 +1044,7 @@ static const struct epcg_test tests[] = {
 	TEST_ENTRY(procs_write_errors_change_nothing),
 	TEST_ENTRY(procs_ebusy_into_cgroup_with_misc_enabled),
 	TEST_ENTRY(procs_common_ancestor_permission),
+	TEST_ENTRY(delegation_keeps_the_delegated_limit),
 	TEST_ENTRY(open_permissions),
 	TEST_ENTRY(write_size_limits_and_type),
 	TEST_ENTRY(misc_max_write_through_tree),
