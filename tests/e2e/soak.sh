@@ -329,4 +329,6 @@ else
 		"limits $limits, ewb $d_ewb, eldu $d_eldu"
 fi
 check "the daemon still runs" kill -0 "$DPID"
+# On a failure, what the daemon said (its log goes with the work directory).
+[ "$tap_fail" -gt 0 ] && tail -n 40 "$WORK/daemon.log" | sed 's/^/# daemon: /'
 finish
