@@ -44,17 +44,53 @@ static int io_all(int fd, void *buf, size_t len, bool out)
 	return 0;
 }
 
-int epcgfs_frame_send(int fd, const void *buf, size_t len)
+/*
+ * Send a frame's header and body with one sendmsg() (and @msg's control
+ * data, if any, with its first byte), then whatever the socket did not
+ * take.  One call matters: the daemon reads a frame's body with a
+ * timeout once its header has come, and a sender descheduled between two
+ * calls on a busy host could run into it and lose its connection.  A
+ * frame (at most 4 bytes + EPCGFS_CTL_MAX) fits the socket's buffer, so
+ * it arrives whole.
+ */
+static int send_frame(int fd, struct msghdr *msg, const void *buf, size_t len)
 {
 	unsigned char hdr[4];
+	struct iovec iov[2] = {
+		{ hdr, sizeof(hdr) },
+		{ (void *)buf, len },
+	};
+	size_t sent;
+	ssize_t n;
 	int r;
 
 	if (len > EPCGFS_CTL_MAX)
 		return -E2BIG;
 	for (int i = 0; i < 4; i++)
 		hdr[i] = (unsigned char)(len >> (8 * i));
-	r = io_all(fd, hdr, sizeof(hdr), true);
-	return r ? r : io_all(fd, (void *)buf, len, true);
+	msg->msg_iov = iov;
+	msg->msg_iovlen = len ? 2 : 1;
+	do
+		n = sendmsg(fd, msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN ? -ETIMEDOUT : -errno;
+	sent = (size_t)n;
+	if (sent < sizeof(hdr)) {
+		r = io_all(fd, hdr + sent, sizeof(hdr) - sent, true);
+		if (r)
+			return r;
+		sent = sizeof(hdr);
+	}
+	sent -= sizeof(hdr);
+	return io_all(fd, (char *)buf + sent, len - sent, true);
+}
+
+int epcgfs_frame_send(int fd, const void *buf, size_t len)
+{
+	struct msghdr msg = { 0 };
+
+	return send_frame(fd, &msg, buf, len);
 }
 
 int epcgfs_frame_recv(int fd, char *buf, size_t size, size_t *ret_len)
@@ -84,18 +120,11 @@ int epcgfs_frame_send_fd(int fd, const void *buf, size_t len, int pass_fd)
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} ctl;
-	unsigned char hdr[4];
-	struct iovec iov = { hdr, sizeof(hdr) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct msghdr msg = { 0 };
 	struct cmsghdr *cm;
-	ssize_t n;
 
 	if (pass_fd < 0)
 		return epcgfs_frame_send(fd, buf, len);
-	if (len > EPCGFS_CTL_MAX)
-		return -E2BIG;
-	for (int i = 0; i < 4; i++)
-		hdr[i] = (unsigned char)(len >> (8 * i));
 	memset(&ctl, 0, sizeof(ctl));
 	msg.msg_control = ctl.buf;
 	msg.msg_controllen = sizeof(ctl.buf);
@@ -104,19 +133,8 @@ int epcgfs_frame_send_fd(int fd, const void *buf, size_t len, int pass_fd)
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
-	do
-		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == EAGAIN ? -ETIMEDOUT : -errno;
-	/* The descriptor went with the first byte; send what is left. */
-	if ((size_t)n < sizeof(hdr)) {
-		int r = io_all(fd, hdr + n, sizeof(hdr) - (size_t)n, true);
-
-		if (r)
-			return r;
-	}
-	return io_all(fd, (void *)buf, len, true);
+	/* The descriptor goes with the first byte. */
+	return send_frame(fd, &msg, buf, len);
 }
 
 int epcgfs_frame_recv_fd(int fd, char *buf, size_t size, size_t *ret_len,
