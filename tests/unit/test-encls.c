@@ -988,6 +988,10 @@ struct racer {
 /*
  * Write one page out the way the Linux reclaimer does (H6): EWB; on
  * NOT_TRACKED ETRACK and again; then force the threads out and again.
+ * Then, as lib/sgx/encl-reclaim.c adds: when that ETRACK was refused
+ * (SGX_PREV_TRK_INCMPL: another reclaimer's cycle had not drained, so no
+ * epoch began after this page's EBLOCK), ETRACK, force out and EWB once
+ * more, which cannot fail under the lock.
  */
 static int race_ewb(struct race *r, unsigned i)
 {
@@ -1000,6 +1004,11 @@ static int race_ewb(struct race *r, unsigned i)
 		ret = fx_ewb(r->f, P(i), VA, i, &r->blobs[i]);
 	}
 	if (ret == EPCG_SGX_NOT_TRACKED) {
+		epcg__encl_force_aex(r->e->s);
+		ret = fx_ewb(r->f, P(i), VA, i, &r->blobs[i]);
+	}
+	if (ret == EPCG_SGX_NOT_TRACKED) {
+		(void)epcg__encls_etrack(r->f->m, SECS);
 		epcg__encl_force_aex(r->e->s);
 		ret = fx_ewb(r->f, P(i), VA, i, &r->blobs[i]);
 	}
