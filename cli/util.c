@@ -97,6 +97,7 @@ const char *cli_errno_name(int err)
 		{ ECONNREFUSED, "ECONNREFUSED" }, { 512, "ERESTARTSYS" },
 		{ EOPNOTSUPP, "EOPNOTSUPP" }, { ENODEV, "ENODEV" },
 		{ ETIMEDOUT, "ETIMEDOUT" }, { ECONNRESET, "ECONNRESET" },
+		{ EPIPE, "EPIPE" },
 	};
 	int e = err < 0 ? -err : err;
 
