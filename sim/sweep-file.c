@@ -479,21 +479,6 @@ int epcg_sweep_read(const char *name, FILE *f, struct epcg_sweep **ret,
 
 /* ---- merging ---- */
 
-static int mfail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int mfail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 /* What differs between @a and @b, NULL if nothing. */
 static const char *differs(const struct epcg_sweep *a,
 			   const struct epcg_sweep *b)
@@ -539,8 +524,9 @@ static int check_shards(struct epcg_sweep *const *parts,
 		unsigned s = parts[i]->shard;
 
 		if (who[s] != UINT32_MAX) {
-			mfail(err, errlen, "%s: shard %u/%u is also in %s",
-			      names[i], s, n, names[who[s]]);
+			epcg__sweep_fail(err, errlen,
+					 "%s: shard %u/%u is also in %s",
+					 names[i], s, n, names[who[s]]);
 			free(who);
 			return -EINVAL;
 		}
@@ -554,12 +540,13 @@ static int check_shards(struct epcg_sweep *const *parts,
 	}
 	free(who);
 	if (missing == 1)
-		return mfail(err, errlen, "shard %u/%u is missing", first, n);
+		return epcg__sweep_fail(err, errlen, "shard %u/%u is missing",
+					first, n);
 	if (missing)
-		return mfail(err, errlen,
-			     "shard %u/%u and %u more of %u are "
-			     "missing",
-			     first, n, missing - 1, n);
+		return epcg__sweep_fail(err, errlen,
+					"shard %u/%u and %u more of %u are "
+					"missing",
+					first, n, missing - 1, n);
 	return 0;
 }
 
@@ -578,15 +565,15 @@ int epcg_sweep_merge(struct epcg_sweep *const *parts, const char *const *names,
 		return -EINVAL;
 	*ret = NULL;
 	if (!nr)
-		return mfail(err, errlen, "no sweep file to merge");
+		return epcg__sweep_fail(err, errlen, "no sweep file to merge");
 	a = parts[0];
 	for (unsigned i = 1; i < nr; i++) {
 		what = differs(a, parts[i]);
 		if (what)
-			return mfail(err, errlen,
-				     "%s and %s are not shards "
-				     "of one sweep: %s",
-				     names[0], names[i], what);
+			return epcg__sweep_fail(err, errlen,
+						"%s and %s are not shards "
+						"of one sweep: %s",
+						names[0], names[i], what);
 	}
 	rc = check_shards(parts, names, nr, err, errlen);
 	if (rc)
@@ -613,10 +600,11 @@ int epcg_sweep_merge(struct epcg_sweep *const *parts, const char *const *names,
 	for (unsigned i = 0; i < sw->nr_points; i++) {
 		if (!sw->points[i].done) {
 			epcg_sweep_destroy(sw);
-			return mfail(err, errlen,
-				     "point %u of shard %u/%u is "
-				     "missing",
-				     i, i % a->nr_shards, a->nr_shards);
+			return epcg__sweep_fail(err, errlen,
+						"point %u of shard %u/%u is "
+						"missing",
+						i, i % a->nr_shards,
+						a->nr_shards);
 		}
 	}
 	*ret = sw;

@@ -32,10 +32,7 @@
 
 #define MAX_SHARDS 100000
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int epcg__sweep_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -83,10 +80,11 @@ int epcg_sweep_parse_limits(const char *s, uint64_t **ret, unsigned *nr,
 	for (const char *p = s; *p; p++)
 		n += *p == ',';
 	if (!*s || s[strlen(s) - 1] == ',' || *s == ',' || strstr(s, ",,"))
-		return fail(err, errlen, "empty limit in '%s'", s);
+		return epcg__sweep_fail(err, errlen, "empty limit in '%s'", s);
 	if (n > EPCG_SWEEP_MAX_POINTS - 1)
-		return fail(err, errlen, "too many limits (%u; at most %u)", n,
-			    EPCG_SWEEP_MAX_POINTS - 1);
+		return epcg__sweep_fail(err, errlen,
+					"too many limits (%u; at most %u)", n,
+					EPCG_SWEEP_MAX_POINTS - 1);
 	copy = strdup(s);
 	v = calloc(n, sizeof(*v));
 	if (!copy || !v) {
@@ -97,7 +95,7 @@ int epcg_sweep_parse_limits(const char *s, uint64_t **ret, unsigned *nr,
 	for (word = strtok_r(copy, ",", &save); word;
 	     word = strtok_r(NULL, ",", &save)) {
 		if (parse_limit(word, &v[i])) {
-			fail(err, errlen, "bad limit '%s'", word);
+			epcg__sweep_fail(err, errlen, "bad limit '%s'", word);
 			free(copy);
 			free(v);
 			return -EINVAL;
@@ -150,27 +148,28 @@ int epcg_sweep_parse_range(const char *s, uint64_t **ret, unsigned *nr,
 	if (!s || !ret || !nr)
 		return -EINVAL;
 	if (split3(s, buf, sizeof(buf), w))
-		return fail(err, errlen,
-			    "bad range '%s' (FROM:TO:POINTS, "
-			    "e.g. 4M:64M:16)",
-			    s);
+		return epcg__sweep_fail(err, errlen,
+					"bad range '%s' (FROM:TO:POINTS, "
+					"e.g. 4M:64M:16)",
+					s);
 	if (epcg_scenario_parse_size(w[0], &from))
-		return fail(err, errlen, "bad size '%s' in range '%s'", w[0],
-			    s);
+		return epcg__sweep_fail(err, errlen,
+					"bad size '%s' in range '%s'", w[0], s);
 	if (epcg_scenario_parse_size(w[1], &to))
-		return fail(err, errlen, "bad size '%s' in range '%s'", w[1],
-			    s);
+		return epcg__sweep_fail(err, errlen,
+					"bad size '%s' in range '%s'", w[1], s);
 	if (parse_count(w[2], &points))
-		return fail(err, errlen,
-			    "bad number of points '%s' in range "
-			    "'%s'",
-			    w[2], s);
+		return epcg__sweep_fail(err, errlen,
+					"bad number of points '%s' in range "
+					"'%s'",
+					w[2], s);
 	if (from >= to)
-		return fail(err, errlen, "range '%s' must go up (FROM < TO)",
-			    s);
+		return epcg__sweep_fail(err, errlen,
+					"range '%s' must go up (FROM < TO)", s);
 	if (points < 2 || points > EPCG_SWEEP_MAX_POINTS - 1)
-		return fail(err, errlen, "range '%s' needs 2 to %u points", s,
-			    EPCG_SWEEP_MAX_POINTS - 1);
+		return epcg__sweep_fail(err, errlen,
+					"range '%s' needs 2 to %u points", s,
+					EPCG_SWEEP_MAX_POINTS - 1);
 	v = calloc(points, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -184,10 +183,11 @@ int epcg_sweep_parse_range(const char *s, uint64_t **ret, unsigned *nr,
 			v[i] -= v[i] % EPCG_PAGE_SIZE;
 		if (i && v[i] <= v[i - 1]) {
 			free(v);
-			return fail(err, errlen,
-				    "range '%s' is finer than a "
-				    "page (%u bytes): use fewer points",
-				    s, EPCG_PAGE_SIZE);
+			return epcg__sweep_fail(
+				err, errlen,
+				"range '%s' is finer than a "
+				"page (%u bytes): use fewer points",
+				s, EPCG_PAGE_SIZE);
 		}
 	}
 	*ret = v;
@@ -272,14 +272,15 @@ static int make_points(struct epcg_sweep *sw, const uint64_t *limits,
 		if (v[i] == v[i - 1]) {
 			snprintf(b, sizeof(b), "%" PRIu64, v[i]);
 			free(v);
-			return fail(err, errlen, "limit %s given twice", b);
+			return epcg__sweep_fail(err, errlen,
+						"limit %s given twice", b);
 		}
 	}
 	if (!n || n > EPCG_SWEEP_MAX_POINTS - 1) {
 		free(v);
-		return fail(err, errlen,
-			    n ? "too many limits" :
-				"no limit to sweep besides 'max'");
+		return epcg__sweep_fail(err, errlen,
+					n ? "too many limits" :
+					    "no limit to sweep besides 'max'");
 	}
 	sw->points = calloc(n + 1, sizeof(*sw->points));
 	if (!sw->points) {
@@ -307,14 +308,15 @@ int epcg_sweep_create(const struct epcg_scenario *sc, uint64_t hash,
 	*ret = NULL;
 	k = find_cgroup(sc, cgroup);
 	if (k == -1)
-		return fail(err, errlen,
-			    "cannot sweep the root cgroup: it has "
-			    "no limit");
+		return epcg__sweep_fail(err, errlen,
+					"cannot sweep the root cgroup: it has "
+					"no limit");
 	if (k < 0)
-		return fail(err, errlen, "%s: no cgroup '%s'", sc->file,
-			    cgroup);
+		return epcg__sweep_fail(err, errlen, "%s: no cgroup '%s'",
+					sc->file, cgroup);
 	if (!nr_shards || shard >= nr_shards || nr_shards > MAX_SHARDS)
-		return fail(err, errlen, "bad shard %u/%u", shard, nr_shards);
+		return epcg__sweep_fail(err, errlen, "bad shard %u/%u", shard,
+					nr_shards);
 	sw = calloc(1, sizeof(*sw));
 	if (!sw)
 		return -ENOMEM;
@@ -526,8 +528,8 @@ int epcg_sweep_run(struct epcg_sweep *sw, const struct epcg_scenario *sc,
 		return -EINVAL;
 	rn.k = find_cgroup(sc, sw->cgroup);
 	if (rn.k < 0)
-		return fail(err, errlen, "%s: no cgroup '%s'", sc->file,
-			    sw->cgroup);
+		return epcg__sweep_fail(err, errlen, "%s: no cgroup '%s'",
+					sc->file, sw->cgroup);
 	for (unsigned i = 0; i < sw->nr_points; i++)
 		rn.total += epcg_sweep_in_shard(sw, i);
 	if (jobs > rn.total)
@@ -543,8 +545,9 @@ int epcg_sweep_run(struct epcg_sweep *sw, const struct epcg_scenario *sc,
 		if (pthread_create(&tid[started], NULL, worker, &rn)) {
 			pthread_mutex_lock(&rn.lock);
 			rn.err = -EAGAIN;
-			fail(err, errlen, "cannot start a thread for job %u",
-			     started + 2);
+			epcg__sweep_fail(err, errlen,
+					 "cannot start a thread for job %u",
+					 started + 2);
 			pthread_mutex_unlock(&rn.lock);
 			break;
 		}

@@ -252,6 +252,13 @@ int epcg_sweep_run(struct epcg_sweep *sw, const struct epcg_scenario *sc,
  */
 double epcg_sweep_slowdown(const struct epcg_sweep *sw, unsigned i);
 
+/*
+ * epcg__sweep_fail() - for sweep.c and sweep-file.c: write the message
+ * into @err (if there is room) and return -EINVAL.
+ */
+int epcg__sweep_fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* ---- sweep files: shards and merging (sweep-file.c) ---- */
 
 /**
