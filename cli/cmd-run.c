@@ -43,11 +43,11 @@ extern const size_t epcg_default_scenario_len;
 
 /* The simulator's overrides first, in enum cli_sim_opt's order. */
 enum {
-	OPT_SEED = 256 + CLI_SIM_OPT_SEED,
-	OPT_POLICY = 256 + CLI_SIM_OPT_POLICY,
-	OPT_EPC = 256 + CLI_SIM_OPT_EPC,
-	OPT_SECTIONS = 256 + CLI_SIM_OPT_SECTIONS,
-	OPT_JSON = 256 + CLI_SIM_OPT_NR,
+	OPT_SEED = CLI_SIM_OPT_BASE + CLI_SIM_OPT_SEED,
+	OPT_POLICY = CLI_SIM_OPT_BASE + CLI_SIM_OPT_POLICY,
+	OPT_EPC = CLI_SIM_OPT_BASE + CLI_SIM_OPT_EPC,
+	OPT_SECTIONS = CLI_SIM_OPT_BASE + CLI_SIM_OPT_SECTIONS,
+	OPT_JSON = CLI_SIM_OPT_END,
 	OPT_CSV,
 	OPT_PROM,
 	OPT_REPORT,
@@ -55,15 +55,12 @@ enum {
 };
 
 static const struct option run_options[] = {
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "policy", required_argument, NULL, OPT_POLICY },
+	CLI_SIM_LONG_OPTIONS,
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "csv", required_argument, NULL, OPT_CSV },
 	{ "prom", required_argument, NULL, OPT_PROM },
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "quiet", no_argument, NULL, 'q' },
-	{ "epc", required_argument, NULL, OPT_EPC },
-	{ "sections", required_argument, NULL, OPT_SECTIONS },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -120,8 +117,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case OPT_POLICY:
 		case OPT_EPC:
 		case OPT_SECTIONS:
-			rc = cli_sim_opts_parse(&a->sim, (enum cli_sim_opt)(c - 256),
-					       optarg);
+			rc = cli_sim_opts_parse(
+				&a->sim, (enum cli_sim_opt)(c - CLI_SIM_OPT_BASE),
+				optarg);
 			if (rc)
 				return rc;
 			break;

@@ -42,11 +42,11 @@ extern const size_t epcg_default_scenario_len;
 #define EXIT_RUN 3
 
 enum {
-	OPT_SEED = 256 + CLI_SIM_OPT_SEED,
-	OPT_POLICY = 256 + CLI_SIM_OPT_POLICY,
-	OPT_EPC = 256 + CLI_SIM_OPT_EPC,
-	OPT_SECTIONS = 256 + CLI_SIM_OPT_SECTIONS,
-	OPT_CGROUP = 256 + CLI_SIM_OPT_NR,
+	OPT_SEED = CLI_SIM_OPT_BASE + CLI_SIM_OPT_SEED,
+	OPT_POLICY = CLI_SIM_OPT_BASE + CLI_SIM_OPT_POLICY,
+	OPT_EPC = CLI_SIM_OPT_BASE + CLI_SIM_OPT_EPC,
+	OPT_SECTIONS = CLI_SIM_OPT_BASE + CLI_SIM_OPT_SECTIONS,
+	OPT_CGROUP = CLI_SIM_OPT_END,
 	OPT_LIMITS,
 	OPT_RANGE,
 	OPT_JOBS,
@@ -58,13 +58,10 @@ enum {
 };
 
 static const struct option sweep_options[] = {
+	CLI_SIM_LONG_OPTIONS,
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "limits", required_argument, NULL, OPT_LIMITS },
 	{ "range", required_argument, NULL, OPT_RANGE },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "policy", required_argument, NULL, OPT_POLICY },
-	{ "epc", required_argument, NULL, OPT_EPC },
-	{ "sections", required_argument, NULL, OPT_SECTIONS },
 	{ "jobs", required_argument, NULL, OPT_JOBS },
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "out", required_argument, NULL, OPT_OUT },
@@ -154,8 +151,8 @@ static int parse_run_option(int c, struct sweep_args *a)
 	case OPT_POLICY:
 	case OPT_EPC:
 	case OPT_SECTIONS:
-		return cli_sim_opts_parse(&a->sim, (enum cli_sim_opt)(c - 256),
-					  optarg);
+		return cli_sim_opts_parse(
+			&a->sim, (enum cli_sim_opt)(c - CLI_SIM_OPT_BASE), optarg);
 	case OPT_JOBS:
 		if (cli_parse_u64(optarg, &v) || v < 1 || v > 1024)
 			return cli_usage_error("jobs must be 1 to 1024, not "

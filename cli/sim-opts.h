@@ -21,6 +21,23 @@ enum cli_sim_opt {
 	CLI_SIM_OPT_NR
 };
 
+/*
+ * Their getopt_long() values are CLI_SIM_OPT_BASE + enum cli_sim_opt; a
+ * command numbers its own options from CLI_SIM_OPT_END.
+ */
+#define CLI_SIM_OPT_BASE 256
+#define CLI_SIM_OPT_END (CLI_SIM_OPT_BASE + CLI_SIM_OPT_NR)
+
+/* Their entries in a command's struct option table (<getopt.h>). */
+#define CLI_SIM_LONG_OPTIONS                                                   \
+	{ "seed", required_argument, NULL,                                     \
+	  CLI_SIM_OPT_BASE + CLI_SIM_OPT_SEED },                               \
+	{ "policy", required_argument, NULL,                                   \
+	  CLI_SIM_OPT_BASE + CLI_SIM_OPT_POLICY },                             \
+	{ "epc", required_argument, NULL, CLI_SIM_OPT_BASE + CLI_SIM_OPT_EPC },  \
+	{ "sections", required_argument, NULL,                                 \
+	  CLI_SIM_OPT_BASE + CLI_SIM_OPT_SECTIONS }
+
 /* Overrides of a scenario's own settings; zero / -1 keep the scenario's. */
 struct cli_sim_opts {
 	bool has_seed;
