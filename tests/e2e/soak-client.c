@@ -622,6 +622,18 @@ static void sample_cg(struct tree *t, struct cg *cg)
 			  "%s: misc.current %" PRIu64 " (capacity %" PRIu64 ")",
 			  cg_name(cg), cur, t->capacity);
 	cg->current = cur;
+	/*
+	 * A charge raises the usage first and the watermark right after (as
+	 * the kernel's misc controller does), so a peak read just then may
+	 * lag the current read before it: that relation must hold soon, not
+	 * at once.  Read the peak again for up to 100 ms.
+	 */
+	for (int i = 0; i < 100; i++) {
+		if (read_key(t, cg, "misc.peak", "sgx_epc", false, &peak) ||
+		    peak >= cur)
+			break;
+		usleep(1000);
+	}
 	if (!read_key(t, cg, "misc.peak", "sgx_epc", false, &peak)) {
 		if (peak < cur || peak < cg->peak || peak > t->capacity)
 			violation(t,
