@@ -69,6 +69,11 @@
  * return to user space.  Stopping it anywhere else would abandon state on
  * its stack (pages a reclaim batch isolated, a half-done fault).
  *
+ * Switching stacks.  lib/exec/fiber.c saves and restores what the ABI
+ * makes a callee preserve, nothing more: no signal mask, which the
+ * coroutines never change and swapcontext() would set with a system call
+ * at every switch (ucontext remains the fallback off x86-64).
+ *
  * Sanitizers.  ASan must be told about every stack switch (and that a
  * finished coroutine's fake stack can go), TSan about every fiber; both
  * are compiled in only when building with them.  Stacks are mmap()ed with
@@ -85,6 +90,7 @@
  *                                           for the shared type only)
  */
 #include "exec-internal.h"
+#include "fiber.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -93,7 +99,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #include "util/alloc.h"
@@ -165,9 +170,10 @@ struct epcg_vthread {
 	struct epcg_task *task;		/* epcg_task_current() inside */
 	struct virt_worker *worker;	/* VT_WORKER */
 	struct virt_kthread *kthread;	/* VT_KTHREAD */
-	ucontext_t ctx;
+	struct epcg_fiber ctx;		/* where it resumes */
 	void *map;			/* guard page + stack, or NULL */
 	size_t map_size;
+	void *stack;			/* above the guard page */
 #ifdef VIRT_ASAN
 	void *fake_stack;		/* ASan's, saved while switched out */
 #endif
@@ -197,7 +203,7 @@ struct virt_kthread {
 
 struct virt_exec {
 	struct epcg_exec ex;
-	ucontext_t sched_ctx;		/* where the scheduler runs */
+	struct epcg_fiber sched_ctx;	/* where the scheduler runs */
 #ifdef VIRT_ASAN
 	const void *sched_stack;	/* its stack, as ASan reported it */
 	size_t sched_stack_size;
@@ -346,12 +352,11 @@ static void stack_free(struct epcg_vthread *vt)
 	vt->map = NULL;
 }
 
-static void trampoline(unsigned lo, unsigned hi);
+static void trampoline(void *arg);
 
 static int stack_alloc(struct epcg_vthread *vt)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	uintptr_t p = (uintptr_t)vt;
 
 	vt->map_size = VIRT_STACK_SIZE + (size_t)page;
 	vt->map = mmap(NULL, vt->map_size, PROT_READ | PROT_WRITE,
@@ -366,13 +371,13 @@ static int stack_alloc(struct epcg_vthread *vt)
 		vt->map = NULL;
 		return -ENOMEM;
 	}
-	getcontext(&vt->ctx);
-	vt->ctx.uc_stack.ss_sp = (char *)vt->map + page;
-	vt->ctx.uc_stack.ss_size = VIRT_STACK_SIZE;
-	vt->ctx.uc_link = NULL;
-	/* makecontext passes ints: hand the pointer over in two halves. */
-	makecontext(&vt->ctx, (void (*)(void))trampoline, 2,
-		    (unsigned)(p & 0xffffffffu), (unsigned)(p >> 16 >> 16));
+	vt->stack = (char *)vt->map + page;
+	if (epcg__fiber_init(&vt->ctx, vt->stack, VIRT_STACK_SIZE, trampoline,
+			     vt)) {
+		munmap(vt->map, vt->map_size);
+		vt->map = NULL;
+		return -ENOMEM;
+	}
 #ifdef VIRT_TSAN
 	vt->fiber = __tsan_create_fiber(0);
 	__tsan_set_fiber_name(vt->fiber, vt->name);
@@ -386,14 +391,14 @@ static void switch_in(struct virt_exec *vx, struct epcg_vthread *vt)
 #ifdef VIRT_ASAN
 	void *fake_stack;
 
-	__sanitizer_start_switch_fiber(&fake_stack, vt->ctx.uc_stack.ss_sp,
-				       vt->ctx.uc_stack.ss_size);
+	__sanitizer_start_switch_fiber(&fake_stack, vt->stack,
+				       VIRT_STACK_SIZE);
 #endif
 #ifdef VIRT_TSAN
 	vx->sched_fiber = __tsan_get_current_fiber();
 	__tsan_switch_to_fiber(vt->fiber, 0);
 #endif
-	swapcontext(&vx->sched_ctx, &vt->ctx);
+	epcg__fiber_switch(&vx->sched_ctx, &vt->ctx);
 #ifdef VIRT_ASAN
 	__sanitizer_finish_switch_fiber(fake_stack, NULL, NULL);
 #endif
@@ -422,7 +427,7 @@ static void switch_out(struct virt_exec *vx, struct epcg_vthread *vt)
 #ifdef VIRT_TSAN
 	__tsan_switch_to_fiber(vx->sched_fiber, 0);
 #endif
-	swapcontext(&vt->ctx, &vx->sched_ctx);
+	epcg__fiber_switch(&vt->ctx, &vx->sched_ctx);
 	arrived(vx, vt);
 }
 
@@ -438,7 +443,8 @@ static _Noreturn void switch_exit(struct virt_exec *vx, struct epcg_vthread *vt)
 #ifdef VIRT_TSAN
 	__tsan_switch_to_fiber(vx->sched_fiber, 0);
 #endif
-	setcontext(&vx->sched_ctx);
+	/* Saved into a fiber nobody resumes: the stack is freed next. */
+	epcg__fiber_switch(&vt->ctx, &vx->sched_ctx);
 	abort();
 }
 
@@ -446,10 +452,9 @@ static void wake_waiters(struct virt_exec *vx);
 static void worker_main(struct virt_worker *wk);
 static void kthread_main(struct virt_kthread *vk);
 
-static void trampoline(unsigned lo, unsigned hi)
+static void trampoline(void *arg)
 {
-	struct epcg_vthread *vt =
-		(struct epcg_vthread *)(((uintptr_t)hi << 16 << 16) | lo);
+	struct epcg_vthread *vt = arg;
 	struct virt_exec *vx = vt->vx;
 
 	arrived(vx, vt);
