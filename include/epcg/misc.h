@@ -346,6 +346,27 @@ int epcg_misc_try_charge(enum epcg_misc_res res, struct epcg_misc_cg *cg,
 void epcg_misc_uncharge(enum epcg_misc_res res, struct epcg_misc_cg *cg,
 			uint64_t amount);
 
+/**
+ * epcg_misc_uncharge_put() - uncharge @amount of @res from @cg and every
+ * ancestor, then drop one reference on @cg.
+ * @res: the resource.
+ * @cg: the cgroup that was charged; the caller gives up one reference.
+ * @amount: how much; 0 only drops the reference.
+ *
+ * What releasing a charge that holds a reference on its cgroup takes (an
+ * EPC page, E1), in one call: epcg_misc_uncharge() followed by
+ * epcg_misc_cg_put(), with the same effects in the same order.  The
+ * uncharge reaches the root first; the reference may be the last one,
+ * which then frees @cg (and every dying ancestor whose last reference
+ * it held) at this call.  An invalid @res uncharges nothing but still
+ * drops the reference; a NULL @cg is a no-op.
+ *
+ * Context: any thread; no locks held by the caller that the last put
+ * takes (the tree lock, and whatever the resources' @free callbacks take).
+ */
+void epcg_misc_uncharge_put(enum epcg_misc_res res, struct epcg_misc_cg *cg,
+			    uint64_t amount);
+
 /* ---- state ---------------------------------------------------------------- */
 
 /*

@@ -568,17 +568,28 @@ static struct epcg_misc_cg *cg_release(struct epcg_misc_cg *cg)
 	return parent;
 }
 
-/* Drop @n references on @cg at once (n >= 1); the last frees it. */
-static void cg_put_many(struct epcg_misc_cg *cg, long n)
+/*
+ * @cg's last reference is gone: free it, then each ancestor whose last
+ * reference the one freed before it held.  Iterative, not recursive: a
+ * chain of dying cgroups can be as deep as the tree.  Out of line, so
+ * that the puts that are not the last (nearly all of them) stay a leaf
+ * function without a stack frame.
+ */
+static __attribute__((noinline)) void cg_free_chain(struct epcg_misc_cg *cg)
 {
-	/* Iterative: freeing a cgroup may drop its parent's last reference. */
-	while (cg && epcg_atomic_sub_return_acq_rel(&cg->refcount, n) == 0) {
+	do {
 		if (EPCG_WARN_ONCE(!cg->parent,
 				   "misc: root cgroup refcount dropped to 0"))
 			return;
 		cg = cg_release(cg);
-		n = 1;
-	}
+	} while (cg && epcg_atomic_sub_return_acq_rel(&cg->refcount, 1) == 0);
+}
+
+/* Drop @n references on @cg at once (n >= 1); the last frees it. */
+static inline void cg_put_many(struct epcg_misc_cg *cg, long n)
+{
+	if (cg && epcg_atomic_sub_return_acq_rel(&cg->refcount, n) == 0)
+		cg_free_chain(cg);
 }
 
 void epcg_misc_cg_put(struct epcg_misc_cg *cg)
@@ -790,23 +801,34 @@ static void raise_watermark(struct epcg_misc_counters *c, uint64_t usage)
 }
 
 /*
+ * Report a usage that went below zero.  Cold and out of line: the walks
+ * that may call it then need no stack frame of their own.
+ */
+static __attribute__((noinline, cold)) void
+warn_below_zero(enum epcg_misc_res res, uint64_t now, uint64_t amount)
+{
+	EPCG_WARN_ONCE(true,
+		       "misc: %s usage went below zero (%" PRId64
+		       " after uncharging %" PRIu64 ")",
+		       res_names[res], (int64_t)now, amount);
+}
+
+/*
  * Subtract @amount from one level's usage.  A result below zero, read as
  * a signed 64-bit number like the kernel does, means something uncharged
  * more than it charged.  (Real usage stays far below 2^63, and the signed
  * test, unlike "old < amount", stays quiet when the charge path undoes an
- * add that wrapped.)
+ * add that wrapped.)  Not clamped (M7): the bug stays visible in
+ * misc.current.
  */
-static void cancel_one(struct epcg_misc_cg *cg, enum epcg_misc_res res,
-		       uint64_t amount)
+static inline void cancel_one(struct epcg_misc_cg *cg, enum epcg_misc_res res,
+			      uint64_t amount)
 {
 	uint64_t now =
 		epcg_atomic_sub_return_relaxed(&cg->res[res].usage, amount);
 
-	/* Not clamped (M7): the bug stays visible in misc.current. */
-	EPCG_WARN_ONCE((int64_t)now < 0,
-		       "misc: %s usage went below zero (%" PRId64
-		       " after uncharging %" PRIu64 ")",
-		       res_names[res], (int64_t)now, amount);
+	if (epcg_unlikely((int64_t)now < 0))
+		warn_below_zero(res, now, amount);
 }
 
 /* Count a failure at @failed (M6) and tell pollers of the files it shows in. */
@@ -861,13 +883,67 @@ err_cancel:
 	return -EBUSY;
 }
 
+/*
+ * The rest of uncharge_walk() once level @i went below zero (@now): the
+ * report, the levels above @i, then the put.  Out of line and reached by
+ * a tail call, so the walk itself needs no stack frame.
+ */
+static __attribute__((noinline, cold)) void
+uncharge_rest(struct epcg_misc_cg *i, enum epcg_misc_res res, uint64_t amount,
+	      uint64_t now, struct epcg_misc_cg *put)
+{
+	warn_below_zero(res, now, amount);
+	while ((i = i->parent))
+		cancel_one(i, res, amount);
+	if (put)
+		cg_put_many(put, 1);
+}
+
+/*
+ * Subtract @amount from every level from @cg up, then drop a reference
+ * on @put if it is not NULL.  The put comes last: until then the
+ * charge's owner still holds its reference, so every level the walk
+ * goes through is alive, and the put may be the one that frees.
+ */
+static inline void uncharge_walk(struct epcg_misc_cg *cg,
+				 enum epcg_misc_res res, uint64_t amount,
+				 struct epcg_misc_cg *put)
+{
+	for (struct epcg_misc_cg *i = cg; i; i = i->parent) {
+		uint64_t now = epcg_atomic_sub_return_relaxed(
+			&i->res[res].usage, amount);
+
+		/* Not clamped (M7): see cancel_one(). */
+		if (epcg_unlikely((int64_t)now < 0)) {
+			uncharge_rest(i, res, amount, now, put);
+			return;
+		}
+	}
+	if (put)
+		cg_put_many(put, 1);
+}
+
 void epcg_misc_uncharge(enum epcg_misc_res res, struct epcg_misc_cg *cg,
 			uint64_t amount)
 {
 	if (!epcg__misc_res_valid(res) || !cg || !amount)
 		return;
-	for (struct epcg_misc_cg *i = cg; i; i = i->parent)
-		cancel_one(i, res, amount);
+	uncharge_walk(cg, res, amount, NULL);
+}
+
+/*
+ * One call instead of two saves the second call's checks and frame on
+ * the free path of every EPC page.
+ */
+void epcg_misc_uncharge_put(enum epcg_misc_res res, struct epcg_misc_cg *cg,
+			    uint64_t amount)
+{
+	if (!cg)
+		return;
+	if (epcg__misc_res_valid(res) && amount)
+		uncharge_walk(cg, res, amount, cg);
+	else
+		cg_put_many(cg, 1);
 }
 
 /* ---- state --------------------------------------------------------------- */

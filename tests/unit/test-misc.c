@@ -642,6 +642,91 @@ TEST(m7_underflow_warns_once_and_is_not_clamped)
 	teardown(m, &a, 1);
 }
 
+/*
+ * epcg_misc_uncharge_put() is epcg_misc_uncharge() then epcg_misc_cg_put()
+ * in one call (the free path of an EPC page): every level up to the root
+ * is uncharged, then the caller's reference goes.
+ */
+TEST(m7_uncharge_put_uncharges_every_level_then_drops_the_reference)
+{
+	struct epcg_misc *m = setup(100 * PAGE);
+	struct epcg_misc_cg *root = epcg_misc_root(m);
+	struct epcg_misc_cg *cgs[3];
+	long refs;
+
+	cgs[0] = mkcg(root, "a");
+	cgs[1] = mkcg(cgs[0], "b");
+	cgs[2] = mkcg(cgs[1], "c");
+	refs = epcg_atomic_load_relaxed(&cgs[2]->refcount);
+	ASSERT_OK(epcg_misc_try_charge(EPC, cgs[2], 3 * PAGE, NULL));
+	epcg_misc_cg_get(cgs[2]);
+	epcg_misc_cg_get(cgs[2]);
+	epcg_misc_uncharge_put(EPC, cgs[2], PAGE);
+	for (int i = 0; i < 3; i++)
+		ASSERT_U64_EQ(epcg_misc_usage(cgs[i], EPC), 2 * PAGE);
+	ASSERT_U64_EQ(epcg_misc_usage(root, EPC), 2 * PAGE);
+	ASSERT_EQ(epcg_atomic_load_relaxed(&cgs[2]->refcount), refs + 1);
+	/* Peaks and events are untouched, as by an uncharge. */
+	ASSERT_U64_EQ(epcg_misc_peak(cgs[2], EPC), 3 * PAGE);
+	ASSERT_U64_EQ(epcg_misc_events(cgs[2], EPC), 0);
+
+	/* Amount 0 or an invalid resource: the reference only. */
+	epcg_misc_uncharge_put(EPC, cgs[2], 0);
+	ASSERT_EQ(epcg_atomic_load_relaxed(&cgs[2]->refcount), refs);
+	epcg_misc_cg_get(cgs[2]);
+	epcg_misc_uncharge_put(EPCG_MISC_RES_NR, cgs[2], PAGE);
+	ASSERT_EQ(epcg_atomic_load_relaxed(&cgs[2]->refcount), refs);
+	ASSERT_U64_EQ(epcg_misc_usage(root, EPC), 2 * PAGE);
+	epcg_misc_uncharge_put(EPC, NULL, PAGE); /* a no-op */
+
+	/* Another resource's counters stay apart. */
+	ASSERT_OK(epcg_misc_set_capacity(m, SEV, 10));
+	ASSERT_OK(epcg_misc_try_charge(SEV, cgs[2], 4, NULL));
+	epcg_misc_cg_get(cgs[2]);
+	epcg_misc_uncharge_put(SEV, cgs[2], 4);
+	ASSERT_U64_EQ(epcg_misc_usage(root, SEV), 0);
+	ASSERT_U64_EQ(epcg_misc_usage(root, EPC), 2 * PAGE);
+	epcg_misc_uncharge(EPC, cgs[2], 2 * PAGE);
+	ASSERT_OK(epcg_misc_set_capacity(m, SEV, 0));
+	teardown(m, cgs, 3);
+}
+
+/*
+ * Below zero, the walk goes on to the root (as epcg_misc_uncharge() does,
+ * one report) and the reference is still dropped.
+ */
+TEST(m7_uncharge_put_underflow_warns_once_and_still_puts)
+{
+	struct epcg_misc *m = setup(100 * PAGE);
+	struct epcg_misc_cg *a = mkcg(epcg_misc_root(m), "a");
+	struct epcg_misc_cg *b = mkcg(a, "b");
+	struct capture cap;
+	char text[1024];
+	long refs = epcg_atomic_load_relaxed(&b->refcount);
+
+	ASSERT_OK(epcg_misc_try_charge(EPC, b, PAGE, NULL));
+	epcg_misc_cg_get(b);
+	epcg_misc_cg_get(b);
+	capture_begin(&cap);
+	epcg_misc_uncharge_put(EPC, b, 2 * PAGE);
+	epcg_misc_uncharge_put(EPC, b, PAGE);
+	ASSERT_EQ(capture_end(&cap, text, sizeof(text)), 1);
+	ASSERT_TRUE(strstr(text, "sgx_epc") != NULL);
+	ASSERT_U64_EQ(epcg_misc_usage(b, EPC), (uint64_t)0 - 2 * PAGE);
+	ASSERT_U64_EQ(epcg_misc_usage(a, EPC), (uint64_t)0 - 2 * PAGE);
+	ASSERT_U64_EQ(epcg_misc_usage(epcg_misc_root(m), EPC),
+		      (uint64_t)0 - 2 * PAGE);
+	ASSERT_EQ(epcg_atomic_load_relaxed(&b->refcount), refs);
+	ASSERT_OK(epcg_misc_set_capacity(m, EPC, UINT64_MAX));
+	epcg_misc_uncharge(EPC, b, (uint64_t)0 - 2 * PAGE);
+	ASSERT_U64_EQ(epcg_misc_usage(epcg_misc_root(m), EPC), 0);
+	{
+		struct epcg_misc_cg *cgs[2] = { a, b };
+
+		teardown(m, cgs, 2);
+	}
+}
+
 /* ---- M8: hierarchical counters ----------------------------------------- */
 
 TEST(m8_current_is_hierarchical)
@@ -1152,6 +1237,70 @@ TEST(e11_last_put_frees_dying_ancestors_too)
 	ASSERT_EQ(walk(m, root, seen, 8), 1);
 	epcg_misc_destroy(m);
 	ASSERT_EQ(p.frees, 4);
+}
+
+/*
+ * The put of epcg_misc_uncharge_put() frees a removed cgroup, and the
+ * dying ancestors whose last reference it held, at that call; their
+ * usage has reached 0 by then at every level, so the free callbacks and
+ * a walk right after see the tree without them.
+ */
+struct usage_probe {
+	struct probe p;
+	struct epcg_misc_cg *root;
+	uint64_t root_usage_at_free;
+};
+
+static void usage_probe_free(struct epcg_misc_cg *cg, void *data)
+{
+	struct usage_probe *u = data;
+
+	u->root_usage_at_free = epcg_misc_usage(u->root, EPC);
+	probe_free(cg, &u->p);
+}
+
+static int usage_probe_alloc(struct epcg_misc_cg *cg, void *data)
+{
+	struct usage_probe *u = data;
+
+	return probe_alloc(cg, &u->p);
+}
+
+static const struct epcg_misc_res_ops usage_probe_ops = {
+	.alloc = usage_probe_alloc,
+	.free = usage_probe_free,
+};
+
+TEST(e11_uncharge_put_frees_dying_cgroups_at_the_last_reference)
+{
+	struct epcg_misc *m = setup(100 * PAGE);
+	struct epcg_misc_cg *root = epcg_misc_root(m);
+	struct usage_probe u = { .p = { .res = EPC }, .root = root };
+	struct epcg_misc_cg *a, *b, *seen[8];
+
+	/* The probe's priv pointer is &u, which starts with the probe. */
+	ASSERT_OK(epcg_misc_set_res_ops(m, EPC, &usage_probe_ops, &u));
+	a = mkcg(root, "a");
+	b = mkcg(a, "b");
+	ASSERT_OK(epcg_misc_try_charge(EPC, b, 2 * PAGE, NULL));
+	epcg_misc_cg_get(b); /* one page's reference */
+	epcg_misc_cg_get(b); /* the other's */
+	ASSERT_OK(epcg_misc_cg_remove(b));
+	ASSERT_OK(epcg_misc_cg_remove(a));
+	u.root_usage_at_free = 12345;
+
+	epcg_misc_uncharge_put(EPC, b, PAGE);
+	ASSERT_EQ(u.p.frees, 0);
+	ASSERT_EQ(walk(m, root, seen, 8), 3);
+	ASSERT_U64_EQ(epcg_misc_usage(root, EPC), PAGE);
+
+	epcg_misc_uncharge_put(EPC, b, PAGE);
+	ASSERT_EQ(u.p.frees, 2); /* b, then a, whose last reference b held */
+	ASSERT_U64_EQ(u.root_usage_at_free, 0);
+	ASSERT_EQ(walk(m, root, seen, 8), 1);
+	ASSERT_U64_EQ(epcg_misc_usage(root, EPC), 0);
+	epcg_misc_destroy(m);
+	ASSERT_EQ(u.p.frees, 3);
 }
 
 /*
@@ -1855,6 +2004,9 @@ static const struct epcg_test tests[] = {
 	TEST_ENTRY(m7_charge_stays_with_cgroup_after_task_moves),
 	TEST_ENTRY(m7_uncharge_after_remove_reaches_ancestors),
 	TEST_ENTRY(m7_underflow_warns_once_and_is_not_clamped),
+	TEST_ENTRY(
+		m7_uncharge_put_uncharges_every_level_then_drops_the_reference),
+	TEST_ENTRY(m7_uncharge_put_underflow_warns_once_and_still_puts),
 	TEST_ENTRY(m8_current_is_hierarchical),
 	TEST_ENTRY(m8_peak_never_decreases),
 	TEST_ENTRY(m8_events_only_increase),
@@ -1872,6 +2024,7 @@ static const struct epcg_test tests[] = {
 	TEST_ENTRY(t4_remove_with_only_dying_children_succeeds),
 	TEST_ENTRY(e11_dying_cgroup_stays_counted_until_uncharged_then_freed),
 	TEST_ENTRY(e11_last_put_frees_dying_ancestors_too),
+	TEST_ENTRY(e11_uncharge_put_frees_dying_cgroups_at_the_last_reference),
 	TEST_ENTRY(e11_task_reference_reserve_frees_cgroup_at_last_real_put),
 	TEST_ENTRY(
 		e11_free_runs_while_cgroup_is_still_in_tree_and_tryget_fails),
