@@ -37,7 +37,7 @@ int epcg__sgx_alloc_page(struct epcg_sgx *sgx, void *owner,
 	struct epcg_misc_cg *cg;
 	int err = 0;
 
-	err = epcg__sgx_cgroup_try_charge(sgx, reclaim, &cg);
+	err = epcg__sgx_cgroup_try_charge(sgx, task, reclaim, &cg);
 	if (err)
 		return err;
 	for (;;) {

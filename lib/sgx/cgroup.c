@@ -444,11 +444,10 @@ static void queue_reclaim(struct epcg_sgx *sgx, struct epcg_misc_cg *cg)
 	epcg_exec_queue_work(sgx->ex, &epcg__sgx_cgroup_of(cg)->reclaim_work);
 }
 
-int epcg__sgx_cgroup_try_charge(struct epcg_sgx *sgx,
+int epcg__sgx_cgroup_try_charge(struct epcg_sgx *sgx, struct epcg_task *task,
 				enum epcg_epc_reclaim reclaim,
 				struct epcg_misc_cg **ret_cg)
 {
-	struct epcg_task *task = epcg_task_current();
 	struct epcg_misc_cg *cg = epcg_misc_task_get_cg(sgx->misc, task);
 	int ret;
 
@@ -495,12 +494,6 @@ int epcg__sgx_cgroup_try_charge(struct epcg_sgx *sgx,
 		queue_reclaim(sgx, cg);
 	*ret_cg = cg;
 	return 0;
-}
-
-void epcg__sgx_cgroup_uncharge(struct epcg_misc_cg *cg)
-{
-	epcg_misc_uncharge(RES, cg, EPCG_PAGE_SIZE);
-	epcg_misc_cg_put(cg);
 }
 
 /* ---- per-cgroup state: the misc resource callbacks ---- */

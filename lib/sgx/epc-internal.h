@@ -147,6 +147,8 @@ epcg__epc_free_next(const struct epcg_epc_page *page)
  * @epc_nodes: those nodes, ascending (immutable).
  * @node_index: for each node, its index in @epc_nodes, or 0 if it has no
  *	EPC (immutable): where an allocation for that node starts.
+ * @section_node: the node of each section, a copy of its @node
+ *	(immutable): where a freed frame goes back to.
  * @sections: the sections.
  * @id: the EPC's number in epcg__epc_by_id (immutable).
  * @nodes: free lists, indexed by node; a node without EPC has none.
@@ -157,20 +159,32 @@ epcg__epc_free_next(const struct epcg_epc_page *page)
  * nodes' counts (at most EPCG_EPC_MAX_NODES loads), which keeps a second
  * atomic, on a line every allocator in the machine would share, off the
  * allocation path.
+ *
+ * The fields up to @section_node are all that an allocation and a free
+ * read besides the node's own line, and they share the first cache line
+ * (node numbers are bytes, and a section's node is copied out of the
+ * section array for that): an allocation and a free touch two lines of
+ * the EPC, not three.
  */
 struct epcg_epc {
 	struct epcg_misc *misc;
-	struct epcg_exec *ex;
-	unsigned nr_sections;
-	uint64_t nr_pages;
 	unsigned nr_epc_nodes;
-	int epc_nodes[EPCG_EPC_MAX_NODES];
+	unsigned nr_sections;
+	uint8_t epc_nodes[EPCG_EPC_MAX_NODES];
 	uint8_t node_index[EPCG_EPC_MAX_NODES];
+	uint8_t section_node[EPCG_EPC_MAX_SECTIONS];
+	struct epcg_exec *ex;
+	uint64_t nr_pages;
 	unsigned id;
 	struct epcg_epc_section sections[EPCG_EPC_MAX_SECTIONS];
 	struct epcg_epc_node nodes[EPCG_EPC_MAX_NODES];
 	epcg_atomic(unsigned) next_node epcg_cacheline_aligned;
 };
+
+_Static_assert(offsetof(struct epcg_epc, section_node) +
+			       EPCG_EPC_MAX_SECTIONS <=
+		       EPCG_CACHELINE,
+	       "the EPC's allocation fields share its first cache line");
 
 /*
  * Every live EPC by number, so that a page descriptor names its EPC in two
@@ -178,6 +192,21 @@ struct epcg_epc {
  */
 #define EPCG_EPC_MAX_IDS 4096
 extern epcg_atomic(struct epcg_epc *) epcg__epc_by_id[EPCG_EPC_MAX_IDS];
+
+/*
+ * epcg__epc_nr_free() - free frames in @epc: the sum of the nodes'
+ * counts, each a relaxed snapshot (so the sum is one too).  Inline for
+ * the allocation path's ksgxd check.  Context: any thread, no lock.
+ */
+static inline uint64_t epcg__epc_nr_free(struct epcg_epc *epc)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < epc->nr_epc_nodes; i++)
+		n += epcg_atomic_load_relaxed(
+			&epc->nodes[epc->epc_nodes[i]].nr_free);
+	return n;
+}
 
 /* The EPC @page belongs to. */
 static inline struct epcg_epc *
@@ -252,7 +281,7 @@ static inline void epcg__epc_return_frame(struct epcg_epc_page *page)
 {
 	struct epcg_epc *epc = epcg__epc_page_epc(page);
 	struct epcg_epc_node *node =
-		&epc->nodes[epc->sections[page->section].node];
+		&epc->nodes[epc->section_node[page->section]];
 
 	epcg_spinlock_lock(&node->lock);
 	epcg_atomic_store_relaxed(&page->flags, EPCG_EPC_PAGE_FREE);

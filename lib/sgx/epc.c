@@ -140,6 +140,7 @@ static int section_init(struct epcg_epc *epc, unsigned idx,
 	sec->nr_pages = spec->size >> EPCG_PAGE_SHIFT;
 	sec->first_pfn = epc->nr_pages;
 	sec->node = spec->node;
+	epc->section_node[idx] = (uint8_t)spec->node;
 	sec->pages = epcg_calloc(sec->nr_pages, sizeof(*sec->pages));
 	if (!sec->pages)
 		return -ENOMEM;
@@ -248,7 +249,7 @@ int epcg_epc_create(struct epcg_misc *m, struct epcg_exec *ex,
 	for (int n = 0; n < EPCG_EPC_MAX_NODES; n++) {
 		epc->node_index[n] = (uint8_t)epc->nr_epc_nodes;
 		if (epc->nodes[n].nr_pages)
-			epc->epc_nodes[epc->nr_epc_nodes++] = n;
+			epc->epc_nodes[epc->nr_epc_nodes++] = (uint8_t)n;
 		else
 			epc->node_index[n] = 0;
 	}
@@ -334,8 +335,7 @@ static int charge_page(struct epcg_epc *epc, struct epcg_task *task,
 /* Undo charge_page(): uncharge @cg and drop the page's reference. */
 static void uncharge_page(struct epcg_misc_cg *cg)
 {
-	epcg_misc_uncharge(EPCG_MISC_RES_SGX_EPC, cg, EPCG_PAGE_SIZE);
-	epcg_misc_cg_put(cg);
+	epcg_misc_uncharge_put(EPCG_MISC_RES_SGX_EPC, cg, EPCG_PAGE_SIZE);
 }
 
 int epcg_epc_alloc_page(struct epcg_epc *epc, void *owner,
@@ -388,13 +388,8 @@ uint64_t epcg_epc_nr_pages(const struct epcg_epc *epc)
 
 uint64_t epcg_epc_nr_free(const struct epcg_epc *epc)
 {
-	struct epcg_epc *e = (struct epcg_epc *)epc; /* C11: atomics are rw */
-	uint64_t n = 0;
-
-	for (unsigned i = 0; i < e->nr_epc_nodes; i++)
-		n += epcg_atomic_load_relaxed(
-			&e->nodes[e->epc_nodes[i]].nr_free);
-	return n;
+	/* The cast drops const: C11 atomic loads take a non-const pointer. */
+	return epcg__epc_nr_free((struct epcg_epc *)epc);
 }
 
 unsigned epcg_epc_nr_sections(const struct epcg_epc *epc)

@@ -277,9 +277,3 @@ void epcg__sgx_ksgxd_stop(struct epcg_sgx *sgx)
 	epcg_kthread_stop(sgx->ksgxd);
 	sgx->ksgxd = NULL;
 }
-
-void epcg__sgx_ksgxd_maybe_wake(struct epcg_sgx *sgx)
-{
-	if (sgx->ksgxd && global_should_reclaim(sgx, EPCG_SGX_NR_LOW_PAGES))
-		epcg_kthread_wake(sgx->ksgxd);
-}

@@ -28,6 +28,7 @@
 #include <epcg/misc.h>
 #include <epcg/sgx.h>
 
+#include "epc-internal.h"
 #include "util/atomic.h"
 #include "util/list.h"
 #include "util/lock.h"
@@ -218,6 +219,20 @@ static inline void epcg__sgx_cost(struct epcg_sgx *sgx, enum epcg_sgx_cost op)
 		epcg_exec_account_ns(sgx->ex, ns);
 }
 
+/*
+ * Wake ksgxd if fewer than EPCG_SGX_NR_LOW_PAGES frames are free and
+ * something is reclaimable (E9).  Inline: every allocation asks, and the
+ * answer is nearly always no after the first load.  Both tests are
+ * snapshots, as in the kernel.
+ */
+static inline void epcg__sgx_ksgxd_maybe_wake(struct epcg_sgx *sgx)
+{
+	if (sgx->ksgxd &&
+	    epcg__epc_nr_free(sgx->epc) < EPCG_SGX_NR_LOW_PAGES &&
+	    epcg_atomic_load_acquire(&sgx->root_cg->nr_busy))
+		epcg_kthread_wake(sgx->ksgxd);
+}
+
 /* ---- alloc.c ---- */
 
 /*
@@ -249,9 +264,6 @@ unsigned epcg__sgx_reclaim_lru(struct epcg_sgx *sgx, struct epcg_lru *lru);
 /* Start and stop ksgxd. */
 int epcg__sgx_ksgxd_start(struct epcg_sgx *sgx);
 void epcg__sgx_ksgxd_stop(struct epcg_sgx *sgx);
-/* Wake ksgxd if fewer than EPCG_SGX_NR_LOW_PAGES are free and something is
- * reclaimable. */
-void epcg__sgx_ksgxd_maybe_wake(struct epcg_sgx *sgx);
 
 /* ---- cgroup.c ---- */
 
@@ -268,11 +280,20 @@ int epcg__sgx_cgroup_init(struct epcg_sgx *sgx);
 int epcg__sgx_cgroup_finish(struct epcg_sgx *sgx);
 /* The EPC cgroup state of @cg (never NULL once capacity was set). */
 struct epcg_sgx_cgroup *epcg__sgx_cgroup_of(const struct epcg_misc_cg *cg);
-/* The E3/E4 charge loop; on success *ret_cg holds a reference. */
-int epcg__sgx_cgroup_try_charge(struct epcg_sgx *sgx,
+/*
+ * The E3/E4 charge loop for @task (the caller's current task, which it
+ * has looked up already; NULL charges the root); on success *ret_cg
+ * holds a reference.
+ */
+int epcg__sgx_cgroup_try_charge(struct epcg_sgx *sgx, struct epcg_task *task,
 				enum epcg_epc_reclaim reclaim,
 				struct epcg_misc_cg **ret_cg);
-void epcg__sgx_cgroup_uncharge(struct epcg_misc_cg *cg);
+
+/* Undo a successful charge: uncharge @cg and drop the reference it held. */
+static inline void epcg__sgx_cgroup_uncharge(struct epcg_misc_cg *cg)
+{
+	epcg_misc_uncharge_put(EPCG_MISC_RES_SGX_EPC, cg, EPCG_PAGE_SIZE);
+}
 /* Whether no page is on any LRU in @root's subtree. */
 bool epcg__sgx_cgroup_lru_empty(struct epcg_misc_cg *root);
 /* Record that @sgx_cg's LRU became non-empty (@busy) or empty; called

@@ -512,6 +512,48 @@ TEST(node_preference_and_round_robin_fallback)
 	teardown(&f);
 }
 
+/*
+ * A freed frame goes back to the free stack of its own section's node,
+ * whichever node the allocating task preferred, so every node ends up
+ * with exactly its own frames again.
+ */
+TEST(free_returns_each_frame_to_its_sections_node)
+{
+	struct epcg_epc_section_spec secs[] = {
+		{ 4 * PG, 0 }, { 2 * PG, 1 }, { 4 * PG, 3 }, { 2 * PG, 1 },
+	};
+	const uint64_t frames[EPCG_EPC_MAX_NODES] = { 4, 4, 0, 4 };
+	struct fixture f;
+
+	setup(&f, secs, 4);
+	for (int round = 0; round < 2; round++) {
+		/* Node 2 has none: node 0 first, then the fallback. */
+		f.task.node = round ? 2 : 3;
+		for (int i = 0; i < 12; i++)
+			ASSERT_OK(alloc(&f, NULL));
+		for (int n = 0; n < EPCG_EPC_MAX_NODES; n++)
+			ASSERT_U64_EQ(epcg_atomic_load_relaxed(
+					      &f.epc->nodes[n].nr_free),
+				      0);
+		/* Free in an order that mixes the nodes. */
+		for (unsigned i = 0; i < 12; i += 2)
+			release(&f, f.held[(i * 5) % f.nr_held]);
+		release_all(&f);
+		for (int n = 0; n < EPCG_EPC_MAX_NODES; n++) {
+			struct epcg_epc_node *node = &f.epc->nodes[n];
+			uint64_t len = 0;
+
+			for (struct epcg_epc_page *p = node->free; p;
+			     p = epcg__epc_free_next(p), len++)
+				ASSERT_EQ(epcg_epc_page_node(p), n);
+			ASSERT_U64_EQ(len, frames[n]);
+			ASSERT_U64_EQ(epcg_atomic_load_relaxed(&node->nr_free),
+				      frames[n]);
+		}
+	}
+	teardown(&f);
+}
+
 TEST(first_node_with_epc_when_node_0_has_none)
 {
 	struct epcg_epc_section_spec secs[] = { { 2 * PG, 5 }, { 2 * PG, 2 } };
@@ -719,6 +761,7 @@ static const struct epcg_test tests[] = {
 	TEST_ENTRY(capacity_refuses_with_ebusy),
 	TEST_ENTRY(enomem_when_frames_run_out_undoes_the_charge),
 	TEST_ENTRY(node_preference_and_round_robin_fallback),
+	TEST_ENTRY(free_returns_each_frame_to_its_sections_node),
 	TEST_ENTRY(first_node_with_epc_when_node_0_has_none),
 	TEST_ENTRY(free_returns_frame_to_the_head),
 	TEST_ENTRY(pfn_page_mapping),
