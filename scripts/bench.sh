@@ -6,7 +6,8 @@
 # what each figure is and what was measured last.
 #
 # Usage: scripts/bench.sh [BUILD_DIR]          (default: build-release)
-#   EPCG_BENCH_ONLY="charge paging"  run only these programs
+#   EPCG_BENCH_ONLY="charge paging"  run only these programs ("profile":
+#                                    bench/profile-thrash.sh, with perf)
 #   EPCG_BENCH_ARGS="-s 0.1"         options for every program (see
 #                                    bench/harness.h: -f TEXT, -s SCALE)
 # Benchmarks run at nice -5 when allowed, so that other work on a shared
@@ -45,6 +46,18 @@ for b in "$dir"/bench/bench-*; do
 		failed=$((failed + 1))
 	fi
 done
+
+# Target 4's thrash share read off a profile of the run itself (perf).
+if [ -z "${EPCG_BENCH_ONLY:-}" ] || grep -qw profile <<<"$EPCG_BENCH_ONLY"; then
+	echo
+	echo "== profile-thrash"
+	"${prio[@]}" bench/profile-thrash.sh "$dir" | tee -a "$out"
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" -ne 0 ]; then
+		echo "[bench] profile-thrash exited $rc" | tee -a "$out"
+		failed=$((failed + 1))
+	fi
+fi
 
 echo
 echo "== summary (targets: docs/benchmarks.md)"

@@ -189,6 +189,23 @@ struct epcg_sgx_sigstruct {
 #define EPCG_SGX_NO_PFN UINT64_MAX
 
 /**
+ * enum epcg_sgx_src - who may write ELDU's or ELDB's ciphertext while the
+ * leaf reads it.
+ * @EPCG_SGX_SRC_UNTRUSTED: anyone (the zero value, as hardware assumes):
+ *	the leaf copies it into the frame before it decrypts, so that it
+ *	reads it exactly once and a racing writer cannot make the plaintext
+ *	differ from what the MAC covers.
+ * @EPCG_SGX_SRC_PRIVATE: nobody (memory the caller alone writes, under
+ *	its own lock, such as an enclave's own backing store): the leaf
+ *	decrypts straight from it, saving the copy.
+ */
+enum epcg_sgx_src {
+	EPCG_SGX_SRC_UNTRUSTED,
+	EPCG_SGX_SRC_PRIVATE,
+	EPCG_SGX_SRC_NR
+};
+
+/**
  * struct epcg_sgx_pageinfo - the operands of EADD, EAUG, ECREATE, EWB,
  * ELDU and ELDB, as hardware's PAGEINFO.
  * @linaddr: the page's enclave linear address (EADD, EAUG, ELDU, ELDB);
@@ -199,6 +216,8 @@ struct epcg_sgx_sigstruct {
  * @pcmd: EWB (written), ELDU and ELDB (read).
  * @secs: pfn of the parent SECS for child pages (EADD, EAUG, ELDU and ELDB
  *	of REG/TCS/TRIM pages); EPCG_SGX_NO_PFN otherwise.
+ * @src: (ELDU, ELDB) who may write @srcpge while the leaf runs; not
+ *	hardware's, which always copies: see enum epcg_sgx_src.
  */
 struct epcg_sgx_pageinfo {
 	uint64_t linaddr;
@@ -206,6 +225,7 @@ struct epcg_sgx_pageinfo {
 	const struct epcg_sgx_secinfo *secinfo;
 	struct epcg_sgx_pcmd *pcmd;
 	uint64_t secs;
+	enum epcg_sgx_src src;
 };
 
 #endif

@@ -107,4 +107,30 @@ int epcg__paging_open(struct epcg_paging_crypto *pc, uint64_t version,
 		      const void *aad, const void *cipher,
 		      const uint8_t tag[EPCG_PAGING_TAG_SIZE], void *plain);
 
+/**
+ * enum epcg_paging_src - who may write an open's ciphertext meanwhile.
+ * @EPCG_PAGING_SRC_SHARED: anyone: it is copied to @plain first and
+ *	decrypted there, so that it is read exactly once.
+ * @EPCG_PAGING_SRC_PRIVATE: nobody while the open runs (memory only the
+ *	caller writes, under its own lock): decrypted straight from where it
+ *	is, which saves the copy (7% of an open in bench-paging).
+ */
+enum epcg_paging_src {
+	EPCG_PAGING_SRC_SHARED,
+	EPCG_PAGING_SRC_PRIVATE,
+	EPCG_PAGING_SRC_NR
+};
+
+/*
+ * epcg__paging_open_from() - epcg__paging_open() of a ciphertext whose
+ * writers @src says; epcg__paging_open() is EPCG_PAGING_SRC_SHARED.  The
+ * tag is read once either way.
+ * Context and Return: as epcg__paging_open().
+ */
+int epcg__paging_open_from(struct epcg_paging_crypto *pc, uint64_t version,
+			   const void *aad, const void *cipher,
+			   enum epcg_paging_src src,
+			   const uint8_t tag[EPCG_PAGING_TAG_SIZE],
+			   void *plain);
+
 #endif

@@ -336,20 +336,25 @@ static bool gcm_start(EVP_CIPHER_CTX *c, uint64_t version, const void *aad)
 }
 
 /*
- * Copy the ciphertext to @out, then decrypt it in place: @in is read
- * exactly once, so a writer racing on untrusted memory cannot make the
- * plaintext differ from what the tag authenticates (hardware copies the
- * ciphertext into the EPC page first for the same reason).  The copy
- * costs about 7% of an open (bench-paging); decrypting straight from @in
- * would depend on how OpenSSL happens to read its input.
+ * A shared @in is copied to @out, then decrypted in place: read exactly
+ * once, so a writer racing on untrusted memory cannot make the plaintext
+ * differ from what the tag authenticates (hardware copies the ciphertext
+ * into the EPC page first for the same reason); decrypting straight from
+ * it would depend on how OpenSSL happens to read its input.  The copy
+ * costs about 7% of an open (bench-paging), and a thrashing simulation
+ * as much again in cache misses on the destination, so memory nobody else
+ * can write is decrypted where it is.
  */
-static bool gcm_open_data(EVP_CIPHER_CTX *c, const uint8_t *in, uint8_t *out)
+static bool gcm_open_data(EVP_CIPHER_CTX *c, const uint8_t *in,
+			  enum epcg_paging_src src, uint8_t *out)
 {
 	int len;
 
-	if (in != out)
+	if (in != out && src != EPCG_PAGING_SRC_PRIVATE) {
 		memcpy(out, in, DATA_SIZE);
-	return EVP_DecryptUpdate(c, out, &len, out, DATA_SIZE) == 1 &&
+		in = out;
+	}
+	return EVP_DecryptUpdate(c, out, &len, in, DATA_SIZE) == 1 &&
 	       len == DATA_SIZE;
 }
 
@@ -373,6 +378,16 @@ int epcg__paging_open(struct epcg_paging_crypto *pc, uint64_t version,
 		      const void *aad, const void *cipher,
 		      const uint8_t tag[EPCG_PAGING_TAG_SIZE], void *plain)
 {
+	return epcg__paging_open_from(pc, version, aad, cipher,
+				      EPCG_PAGING_SRC_SHARED, tag, plain);
+}
+
+int epcg__paging_open_from(struct epcg_paging_crypto *pc, uint64_t version,
+			   const void *aad, const void *cipher,
+			   enum epcg_paging_src src,
+			   const uint8_t tag[EPCG_PAGING_TAG_SIZE],
+			   void *plain)
+{
 	struct ctx_slot *s = slot_take(pc);
 	EVP_CIPHER_CTX *c = s->ctx[SLOT_OPEN];
 	uint8_t t[TAG_SIZE];
@@ -380,7 +395,7 @@ int epcg__paging_open(struct epcg_paging_crypto *pc, uint64_t version,
 
 	/* The tag may live in untrusted memory: read it exactly once. */
 	memcpy(t, tag, sizeof(t));
-	if (!gcm_start(c, version, aad) || !gcm_open_data(c, cipher, plain) ||
+	if (!gcm_start(c, version, aad) || !gcm_open_data(c, cipher, src, plain) ||
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_SIZE, t) != 1)
 		goto out_wipe;
 	if (EVP_DecryptFinal_ex(c, (uint8_t *)plain + DATA_SIZE, &len) != 1) {

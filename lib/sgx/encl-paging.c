@@ -559,10 +559,19 @@ static int eldu_page(struct epcg_encl *encl, struct epcg_encl_page *page)
 {
 	struct epcg_sgx *sgx = encl->sgx;
 	bool secs = epcg__encl_is_secs(page);
+	/*
+	 * The blob is in the enclave's own store (mapped: its slot; else
+	 * the scratch page it was read into), which only this enclave's
+	 * paging writes, under @lock, held here: nobody can change it while
+	 * ELDU reads it, so ELDU need not copy it first.  A store whose
+	 * descriptor a test took is read into the scratch page, never
+	 * mapped (epcg__encl_backing_fd()).
+	 */
 	struct epcg_sgx_pageinfo pi = {
 		.linaddr = secs ? 0 : encl->base + page->offset,
 		.secs = secs ? EPCG_SGX_NO_PFN :
 			       epcg__encl_pfn(&encl->secs_page),
+		.src = EPCG_SGX_SRC_PRIVATE,
 	};
 	struct epcg_epc_page *epc;
 	uint64_t t0, ns;

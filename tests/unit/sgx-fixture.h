@@ -43,6 +43,7 @@ struct fx {
 	struct epcg_encls *m;
 	uint8_t *frames;
 	uint64_t nr;
+	enum epcg_sgx_src eldu_src;	/* what fx_eldu() says of its blob */
 };
 
 struct fx_encl {
@@ -264,6 +265,7 @@ static inline int fx_eldu(struct fx *f, const struct fx_blob *b,
 		.srcpge = (void *)b->data,
 		.pcmd = (struct epcg_sgx_pcmd *)&b->pcmd,
 		.secs = secs_pfn,
+		.src = f->eldu_src,
 	};
 
 	return epcg__encls_eldu(f->m, &pi, pfn, va, slot);

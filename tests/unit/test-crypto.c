@@ -491,6 +491,74 @@ TEST(tampered_ciphertext)
 	scene_free(sc);
 }
 
+/*
+ * A blob the caller alone writes is decrypted where it is, without the
+ * copy (the enclaves' own backing stores): the same checks hold, the
+ * blob is left as it was, and a rejected load still leaves zeroes.
+ */
+TEST(private_source_loads_and_rejects_alike)
+{
+	static struct fx_blob t, before;
+	struct scene *sc = scene_evicted();
+
+	sc->f.eldu_src = EPCG_SGX_SRC_PRIVATE;
+	for (unsigned bit = 0; bit < 8 * EPCG_PAGE_SIZE; bit += 4093) {
+		t = sc->b[2];
+		t.data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		expect_rejected(sc, &t, fx_linaddr(2), SECS, 2, sc->plain[2]);
+	}
+	t = sc->b[2];
+	t.pcmd.mac[0] ^= 1;
+	expect_rejected(sc, &t, fx_linaddr(2), SECS, 2, sc->plain[2]);
+	for (unsigned i = 0; i < 4; i++) {
+		before = sc->b[i];
+		expect_genuine_loads(sc, i);
+		ASSERT_MEMEQ(&sc->b[i], &before, sizeof(before));
+	}
+	scene_free(sc);
+}
+
+/* The paging crypto alone: both kinds of source open the same pages. */
+TEST(open_from_either_source)
+{
+	uint8_t aad[EPCG_PAGING_HEADER_SIZE], tag[16];
+	const enum epcg_paging_src srcs[] = { EPCG_PAGING_SRC_SHARED,
+					      EPCG_PAGING_SRC_PRIVATE };
+	struct epcg_paging_crypto *pc;
+
+	ASSERT_OK(epcg__paging_crypto_create(&pc));
+	fill_aad(aad, 3);
+	for (unsigned k = 0; k < EPCG_ARRAY_SIZE(srcs); k++) {
+		for (int i = 0; i < 20; i++) {
+			uint64_t v = epcg__paging_next_version(pc);
+
+			fx_pattern(page_in, i + 100 * (int)k);
+			ASSERT_OK(epcg__paging_seal(pc, v, aad, page_in,
+						    page_out, tag));
+			memset(page_back, 0x33, EPCG_PAGE_SIZE);
+			ASSERT_OK(epcg__paging_open_from(pc, v, aad, page_out,
+							 srcs[k], tag,
+							 page_back));
+			ASSERT_MEMEQ(page_in, page_back, EPCG_PAGE_SIZE);
+			page_out[i * 200] ^= 0x10;
+			memset(page_back, 0x33, EPCG_PAGE_SIZE);
+			ASSERT_ERR(epcg__paging_open_from(pc, v, aad, page_out,
+							  srcs[k], tag,
+							  page_back),
+				   EBADMSG);
+			ASSERT_TRUE(fx_all_zero(page_back, EPCG_PAGE_SIZE));
+		}
+		/* In place, where there is nothing to copy. */
+		memcpy(page_back, page_in, EPCG_PAGE_SIZE);
+		ASSERT_OK(epcg__paging_seal(pc, 999 + k, aad, page_back,
+					    page_back, tag));
+		ASSERT_OK(epcg__paging_open_from(pc, 999 + k, aad, page_back,
+						 srcs[k], tag, page_back));
+		ASSERT_MEMEQ(page_in, page_back, EPCG_PAGE_SIZE);
+	}
+	epcg__paging_crypto_destroy(pc);
+}
+
 TEST(tampered_pcmd)
 {
 	static struct fx_blob t;
@@ -649,6 +717,8 @@ static const struct epcg_test tests[] = {
 	TEST_ENTRY(ewb_eldu_round_trip),
 	TEST_ENTRY(same_page_twice_gives_different_blobs),
 	TEST_ENTRY(tampered_ciphertext),
+	TEST_ENTRY(private_source_loads_and_rejects_alike),
+	TEST_ENTRY(open_from_either_source),
 	TEST_ENTRY(tampered_pcmd),
 	TEST_ENTRY(wrong_linear_address),
 	TEST_ENTRY(wrong_page_type),
