@@ -23,7 +23,8 @@
  *	  nr_pages, va_pages, nr_va, scratch,
  *	  pcmd, measure, backing_map,
  *	  backing_room
- *	epcg_encl.stats				atomic, relaxed
+ *	epcg_encl.stats				atomic, relaxed; accesses is
+ *						written only under @lock
  *	epcg_encl.inject			atomic, relaxed
  *	epcg_encl_page: encl, offset		immutable once the entry is
  *						set up (under @lock)

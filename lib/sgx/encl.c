@@ -619,6 +619,27 @@ int epcg__encl_with_page(struct epcg_encl *encl, struct epcg_encl_thread *t,
 	}
 }
 
+/*
+ * What every access does to a resident page.  The reclaimer clears
+ * ACCESSED without the enclave lock (aging), so setting it is atomic, but
+ * only when it is clear: the bit of a page in use stays set between two
+ * agings, and a locked read-modify-write of a set bit changes nothing
+ * while it costs as much as the rest of an access.  The access counter
+ * is written only here, under @lock, so it is a plain increment (readers
+ * read it atomically, without the lock).  @lock.
+ */
+static inline void mark_accessed(struct epcg_encl *encl,
+				 struct epcg_encl_page *page)
+{
+	if (!(epcg_atomic_load_relaxed(&page->flags) &
+	      EPCG_ENCL_PAGE_ACCESSED))
+		epcg_atomic_fetch_or_acq_rel(&page->flags,
+					     EPCG_ENCL_PAGE_ACCESSED);
+	epcg_atomic_store_relaxed(
+		&encl->stats.accesses,
+		epcg_atomic_load_relaxed(&encl->stats.accesses) + 1);
+}
+
 struct copy {
 	enum epcg_encl_access access;
 	unsigned off;
@@ -638,8 +659,7 @@ static int copy_page(struct epcg_encl *encl, struct epcg_encl_page *page,
 		memcpy(c->buf, frame, c->len);
 	else
 		memcpy(frame, c->buf, c->len);
-	epcg_atomic_fetch_or_acq_rel(&page->flags, EPCG_ENCL_PAGE_ACCESSED);
-	epcg_atomic_fetch_add_relaxed(&encl->stats.accesses, 1);
+	mark_accessed(encl, page);
 	return 0;
 }
 
@@ -650,8 +670,7 @@ static int touch_page(struct epcg_encl *encl, struct epcg_encl_page *page,
 
 	if (!access_allowed(page, *access))
 		return -EACCES;
-	epcg_atomic_fetch_or_acq_rel(&page->flags, EPCG_ENCL_PAGE_ACCESSED);
-	epcg_atomic_fetch_add_relaxed(&encl->stats.accesses, 1);
+	mark_accessed(encl, page);
 	return 0;
 }
 
