@@ -444,17 +444,20 @@ static void queue_reclaim(struct epcg_sgx *sgx, struct epcg_misc_cg *cg)
 	epcg_exec_queue_work(sgx->ex, &epcg__sgx_cgroup_of(cg)->reclaim_work);
 }
 
-int epcg__sgx_cgroup_try_charge(struct epcg_sgx *sgx, struct epcg_task *task,
-				enum epcg_epc_reclaim reclaim,
-				struct epcg_misc_cg **ret_cg)
+/*
+ * The first attempt is inline in the allocation (sgx-internal.h), and it
+ * succeeds nearly always; everything that follows a refused one, or a
+ * success under the intent policy, is here, out of the fast path.
+ */
+int epcg__sgx_cgroup_charge_slow(struct epcg_sgx *sgx, struct epcg_task *task,
+				 enum epcg_epc_reclaim reclaim,
+				 struct epcg_misc_cg *cg, int ret,
+				 struct epcg_misc_cg *failed,
+				 struct epcg_misc_cg **ret_cg)
 {
-	struct epcg_misc_cg *cg = epcg_misc_task_get_cg(sgx->misc, task);
-	int ret;
-
 	for (;;) {
-		struct epcg_misc_cg *failed = NULL, *target = cg;
+		struct epcg_misc_cg *target = cg;
 
-		ret = epcg_misc_try_charge(RES, cg, EPCG_PAGE_SIZE, &failed);
 		if (ret != -EBUSY)
 			break;
 		/* E13: v17 never learns which level refused the charge. */
@@ -474,6 +477,8 @@ int epcg__sgx_cgroup_try_charge(struct epcg_sgx *sgx, struct epcg_task *task,
 		}
 		epcg__sgx_cgroup_reclaim_pages(sgx, target, 1);
 		epcg_exec_cond_resched(sgx->ex);
+		failed = NULL;
+		ret = epcg_misc_try_charge(RES, cg, EPCG_PAGE_SIZE, &failed);
 	}
 	if (ret) {
 		if (ret == -ENOMEM) {

@@ -281,13 +281,39 @@ int epcg__sgx_cgroup_finish(struct epcg_sgx *sgx);
 /* The EPC cgroup state of @cg (never NULL once capacity was set). */
 struct epcg_sgx_cgroup *epcg__sgx_cgroup_of(const struct epcg_misc_cg *cg);
 /*
+ * The rest of epcg__sgx_cgroup_try_charge() after its first attempt, which
+ * returned @ret (and, on -EBUSY, @failed: the level that refused); @cg
+ * holds the reference that attempt took.
+ */
+int epcg__sgx_cgroup_charge_slow(struct epcg_sgx *sgx, struct epcg_task *task,
+				 enum epcg_epc_reclaim reclaim,
+				 struct epcg_misc_cg *cg, int ret,
+				 struct epcg_misc_cg *failed,
+				 struct epcg_misc_cg **ret_cg);
+
+/*
  * The E3/E4 charge loop for @task (the caller's current task, which it
  * has looked up already; NULL charges the root); on success *ret_cg
- * holds a reference.
+ * holds a reference.  The first attempt is inline: under v17 a charge
+ * that passes needs nothing else, and that is the allocation fast path.
  */
-int epcg__sgx_cgroup_try_charge(struct epcg_sgx *sgx, struct epcg_task *task,
-				enum epcg_epc_reclaim reclaim,
-				struct epcg_misc_cg **ret_cg);
+static inline int epcg__sgx_cgroup_try_charge(struct epcg_sgx *sgx,
+					      struct epcg_task *task,
+					      enum epcg_epc_reclaim reclaim,
+					      struct epcg_misc_cg **ret_cg)
+{
+	struct epcg_misc_cg *cg = epcg_misc_task_get_cg(sgx->misc, task);
+	struct epcg_misc_cg *failed = NULL;
+	int ret = epcg_misc_try_charge(EPCG_MISC_RES_SGX_EPC, cg,
+				       EPCG_PAGE_SIZE, &failed);
+
+	if (epcg_likely(!ret) && sgx->policy == EPCG_SGX_POLICY_V17) {
+		*ret_cg = cg;
+		return 0;
+	}
+	return epcg__sgx_cgroup_charge_slow(sgx, task, reclaim, cg, ret,
+					    failed, ret_cg);
+}
 
 /* Undo a successful charge: uncharge @cg and drop the reference it held. */
 static inline void epcg__sgx_cgroup_uncharge(struct epcg_misc_cg *cg)
