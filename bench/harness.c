@@ -229,15 +229,24 @@ void bench_init(int argc, char **argv, const char *prog)
 			break;
 		case 's':
 			scale = strtod(optarg, &end);
-			if (*end || !(scale > 0))
+			if (end == optarg || *end || !(scale > 0) ||
+			    !(scale < 1e6)) {
+				fprintf(stderr,
+					"%s: -s: not a positive number below "
+					"1e6: '%s'\n",
+					prog, optarg);
 				usage(prog);
+			}
 			break;
 		default:
 			usage(prog);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", prog,
+			argv[optind]);
 		usage(prog);
+	}
 	if (filter)
 		snprintf(args, sizeof(args), " -f '%s'", filter);
 	if (scale != 1.0)

@@ -25,7 +25,7 @@ accesses=${2:-400000}
 epcg=$dir/cli/epcg
 
 if ! command -v perf >/dev/null 2>&1; then
-	echo "[target 4] thrash profile: skipped, perf is not installed"
+	echo "[target 4] thrash profile: skipped: perf is not installed"
 	exit 0
 fi
 if [ ! -x "$epcg" ]; then
@@ -47,13 +47,13 @@ EOF
 if ! perf record -q -o "$tmp/perf.data" -F 4000 \
 	--call-graph dwarf,16384 -- "$epcg" run "$tmp/thrash.scn" \
 	>"$tmp/run.out" 2>"$tmp/perf.err"; then
-	echo "[target 4] thrash profile: skipped, perf record failed:" \
+	echo "[target 4] thrash profile: skipped: perf record failed:" \
 		"$(head -n 1 "$tmp/perf.err")"
 	exit 0
 fi
 perf script -i "$tmp/perf.data" -F ip,sym,dso 2>/dev/null >"$tmp/stacks"
 if [ ! -s "$tmp/stacks" ]; then
-	echo "[target 4] thrash profile: skipped, perf script printed nothing"
+	echo "[target 4] thrash profile: skipped: perf script printed nothing"
 	exit 0
 fi
 
@@ -98,7 +98,7 @@ function flush(   i, cipher, paging, what) {
 END {
 	flush()
 	if (n == 0) {
-		print "[target 4] thrash profile: skipped, no samples"
+		print "[target 4] thrash profile: skipped: no samples"
 		exit 0
 	}
 	printf "samples: %d\n", n
