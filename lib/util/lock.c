@@ -11,12 +11,18 @@
 
 #include <sched.h>
 
+_Thread_local char epcg__mutex_self;
+
+_Noreturn void epcg__mutex_fail(int err, const char *what)
+{
+	fprintf(stderr, "epcg: fatal: %s failed: %d\n", what, err);
+	abort();
+}
+
 static void check(int err, const char *what)
 {
-	if (err) {
-		fprintf(stderr, "epcg: fatal: %s failed: %d\n", what, err);
-		abort();
-	}
+	if (err)
+		epcg__mutex_fail(err, what);
 }
 
 void epcg_mutex_init(struct epcg_mutex *mx)
@@ -32,18 +38,6 @@ void epcg_mutex_finish(struct epcg_mutex *mx)
 	check(pthread_mutex_destroy(&mx->m), "pthread_mutex_destroy");
 }
 
-void epcg_mutex_lock(struct epcg_mutex *mx)
-{
-	check(pthread_mutex_lock(&mx->m), "pthread_mutex_lock");
-	epcg_atomic_store_relaxed(&mx->owner, (uintptr_t)pthread_self());
-}
-
-void epcg_mutex_unlock(struct epcg_mutex *mx)
-{
-	epcg_atomic_store_relaxed(&mx->owner, 0);
-	check(pthread_mutex_unlock(&mx->m), "pthread_mutex_unlock");
-}
-
 int epcg_mutex_trylock(struct epcg_mutex *mx)
 {
 	int err = pthread_mutex_trylock(&mx->m);
@@ -51,14 +45,14 @@ int epcg_mutex_trylock(struct epcg_mutex *mx)
 	if (err == EBUSY)
 		return -EBUSY;
 	check(err, "pthread_mutex_trylock");
-	epcg_atomic_store_relaxed(&mx->owner, (uintptr_t)pthread_self());
+	epcg_atomic_store_relaxed(&mx->owner, epcg__mutex_owner());
 	return 0;
 }
 
 bool epcg_mutex_held(struct epcg_mutex *mx)
 {
 	return epcg_atomic_load_relaxed(&mx->owner) ==
-	       (uintptr_t)pthread_self();
+	       epcg__mutex_owner();
 }
 
 void epcg_cond_init(struct epcg_cond *cv)
@@ -83,7 +77,7 @@ void epcg_cond_wait(struct epcg_cond *cv, struct epcg_mutex *mx)
 {
 	epcg_atomic_store_relaxed(&mx->owner, 0);
 	check(pthread_cond_wait(&cv->c, &mx->m), "pthread_cond_wait");
-	epcg_atomic_store_relaxed(&mx->owner, (uintptr_t)pthread_self());
+	epcg_atomic_store_relaxed(&mx->owner, epcg__mutex_owner());
 }
 
 int epcg_cond_timedwait(struct epcg_cond *cv, struct epcg_mutex *mx,
@@ -101,7 +95,7 @@ int epcg_cond_timedwait(struct epcg_cond *cv, struct epcg_mutex *mx,
 	}
 	epcg_atomic_store_relaxed(&mx->owner, 0);
 	err = pthread_cond_timedwait(&cv->c, &mx->m, &ts);
-	epcg_atomic_store_relaxed(&mx->owner, (uintptr_t)pthread_self());
+	epcg_atomic_store_relaxed(&mx->owner, epcg__mutex_owner());
 	if (err == ETIMEDOUT)
 		return -ETIMEDOUT;
 	check(err, "pthread_cond_timedwait");
