@@ -553,6 +553,33 @@ static bool access_allowed(const struct epcg_encl_page *page,
 }
 
 /*
+ * The page at @offset if an access can use it as it is: present and
+ * resident, in an enclave that has not met the SIGBUS outcome.  NULL
+ * sends the access to fault_in(), which tells every other case apart.
+ * This is epcg__encl_page_lookup() and fault_in()'s checks for that one
+ * case, inline: in a workload that fits its limit nearly every access
+ * ends here, and it is then a few loads and one branch.  @lock.
+ */
+static inline struct epcg_encl_page *resident_page(struct epcg_encl *encl,
+						   uint64_t offset)
+{
+	uint64_t idx = offset / PAGE;
+	struct epcg_encl_page *chunk, *page;
+
+	if (encl_state(encl, EPCG_ENCL_FAULTED))
+		return NULL;
+	chunk = encl->chunks[idx / EPCG_ENCL_CHUNK_PAGES];
+	if (!chunk)
+		return NULL;
+	page = &chunk[idx % EPCG_ENCL_CHUNK_PAGES];
+	if (!(epcg_atomic_load_relaxed(&page->flags) &
+	      EPCG_ENCL_PAGE_PRESENT) ||
+	    !page->epc_page)
+		return NULL;
+	return page;
+}
+
+/*
  * Find the page at @offset and make it resident, faulting it in (or EAUG
  * it) as needed; @counted says whether this access was already counted as
  * a fault.  @lock.  Return: the page; -EBUSY (retry); -EINTR; -EFAULT
@@ -592,22 +619,40 @@ static int fault_in(struct epcg_encl *encl, struct epcg_encl_thread *t,
 	return 0;
 }
 
-int epcg__encl_with_page(struct epcg_encl *encl, struct epcg_encl_thread *t,
-			 uint64_t offset, enum epcg_encl_fault_mode mode,
-			 int (*fn)(struct epcg_encl *encl,
-				   struct epcg_encl_page *page, void *arg),
-			 void *arg)
+/*
+ * Whether @t may access @encl right away: inside it and not forced out,
+ * i.e. what epcg__encl_thread_check() accepts without re-entering (its
+ * epcg__encl_kicked() test, inline).  Anything else goes to that check.
+ */
+static inline bool thread_ready(const struct epcg_encl *encl,
+				struct epcg_encl_thread *t)
+{
+	return t && t->secs == encl->secs &&
+	       epcg_atomic_load_acquire(&t->state) != EPCG_ENCL_THREAD_KICKED;
+}
+
+/* Out of line even here: epcg_encl_touch() keeps only its fast path. */
+__attribute__((noinline)) int
+epcg__encl_with_page(struct epcg_encl *encl, struct epcg_encl_thread *t,
+		     uint64_t offset, enum epcg_encl_fault_mode mode,
+		     int (*fn)(struct epcg_encl *encl, struct epcg_encl_page *page,
+			       void *arg),
+		     void *arg)
 {
 	bool counted = false;
 	struct epcg_encl_page *page;
 	int err;
 
 	for (;;) {
-		err = epcg__encl_thread_check(encl, t);
-		if (err)
-			return err;
+		if (!thread_ready(encl, t)) {
+			err = epcg__encl_thread_check(encl, t);
+			if (err)
+				return err;
+		}
 		epcg_mutex_lock(&encl->lock);
-		err = fault_in(encl, t, offset, mode, &counted, &page);
+		page = resident_page(encl, offset);
+		err = page ? 0 :
+			     fault_in(encl, t, offset, mode, &counted, &page);
 		if (!err)
 			err = fn(encl, page, arg);
 		epcg_mutex_unlock(&encl->lock);
@@ -674,14 +719,35 @@ static int touch_page(struct epcg_encl *encl, struct epcg_encl_page *page,
 	return 0;
 }
 
+/*
+ * The simulator's per-access call.  The common case (the thread inside,
+ * the page resident) runs here with nothing but the lock around it; any
+ * other drops the lock and takes the general path, which checks it all
+ * again under the lock it takes (a second lock only on the way to a
+ * fault, EAUG or failure, which cost far more).
+ */
 int epcg_encl_touch(struct epcg_encl *encl, struct epcg_encl_thread *thread,
 		    uint64_t offset, enum epcg_encl_access access)
 {
+	struct epcg_encl_page *page;
+	int err;
+
 	if (!encl || !thread || (unsigned)access >= EPCG_ENCL_ACCESS_NR ||
 	    offset >= encl->size)
 		return -EINVAL;
-	return epcg__encl_with_page(encl, thread, offset - offset % PAGE,
-				    EPCG_ENCL_FAULT_AUG, touch_page, &access);
+	offset -= offset % PAGE;
+	if (epcg_likely(thread_ready(encl, thread))) {
+		epcg_mutex_lock(&encl->lock);
+		page = resident_page(encl, offset);
+		if (epcg_likely(page)) {
+			err = touch_page(encl, page, &access);
+			epcg_mutex_unlock(&encl->lock);
+			return err;
+		}
+		epcg_mutex_unlock(&encl->lock);
+	}
+	return epcg__encl_with_page(encl, thread, offset, EPCG_ENCL_FAULT_AUG,
+				    touch_page, &access);
 }
 
 int epcg_encl_access(struct epcg_encl *encl, struct epcg_encl_thread *thread,
