@@ -5,7 +5,8 @@
  * The PRNG is xoshiro256** (Blackman and Vigna), seeded by splitmix64 so
  * that neighbouring seeds give unrelated streams; each simulated thread
  * gets its own stream from (seed, stream).  Uniform draws use Lemire's
- * multiply-and-reject, so no page is favoured by a modulo.  Zipf uses
+ * multiply-and-reject, so no page is favoured by a modulo (the draws are
+ * inline, in workload.h).  Zipf uses
  * rejection-inversion: invert the integral H of the continuous density
  * x^-s, round to the nearest rank, and accept unless the rank falls in
  * the small sliver where the continuous hat exceeds the discrete mass;
@@ -33,49 +34,10 @@ static uint64_t splitmix64(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
 void epcg_rng_seed(struct epcg_rng *rng, uint64_t seed)
 {
 	for (int i = 0; i < 4; i++)
 		rng->s[i] = splitmix64(&seed);
-}
-
-uint64_t epcg_rng_next(struct epcg_rng *rng)
-{
-	uint64_t *s = rng->s;
-	uint64_t result = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return result;
-}
-
-uint64_t epcg_rng_below(struct epcg_rng *rng, uint64_t n)
-{
-	unsigned __int128 m;
-	uint64_t low, floor;
-
-	if (!n)
-		return 0;
-	m = (unsigned __int128)epcg_rng_next(rng) * n;
-	low = (uint64_t)m;
-	if (low < n) {
-		floor = -n % n;
-		while (low < floor) {
-			m = (unsigned __int128)epcg_rng_next(rng) * n;
-			low = (uint64_t)m;
-		}
-	}
-	return (uint64_t)(m >> 64);
 }
 
 double epcg_rng_double(struct epcg_rng *rng)
