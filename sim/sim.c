@@ -307,8 +307,7 @@ static void thread_run(struct sim_thread *t)
 				       err);
 			return;
 		}
-		epcg_exec_account_ns(ex, think);
-		clock = epcg_exec_now_ns(ex);
+		clock = epcg_exec_advance_ns(ex, think);
 		if (clock >= next_yield) {
 			maybe_die(e);
 			epcg_exec_cond_resched(ex);

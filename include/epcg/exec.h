@@ -265,6 +265,19 @@ uint64_t epcg_exec_now_ns(struct epcg_exec *ex);
 void epcg_exec_account_ns(struct epcg_exec *ex, uint64_t ns);
 
 /**
+ * epcg_exec_advance_ns() - epcg_exec_account_ns(), then epcg_exec_now_ns(),
+ * in one call.
+ *
+ * For a loop that pays for each step and reads the clock after it (the
+ * simulator's think time between two accesses), where two dispatches
+ * per step were a measurable part of the step.
+ *
+ * Context: as epcg_exec_account_ns(): never switches threads.
+ * Return: the clock after the charge (live: CLOCK_MONOTONIC).
+ */
+uint64_t epcg_exec_advance_ns(struct epcg_exec *ex, uint64_t ns);
+
+/**
  * epcg_exec_sleep_ns() - let @ns of the clock pass without doing anything.
  * @ex: the context.
  * @ns: how long; 0 only yields to simulated threads that are not later.

@@ -52,6 +52,7 @@ struct epcg_exec_ops {
 	void (*cond_resched)(struct epcg_exec *ex);
 	uint64_t (*now_ns)(struct epcg_exec *ex);
 	void (*account_ns)(struct epcg_exec *ex, uint64_t ns);
+	uint64_t (*advance_ns)(struct epcg_exec *ex, uint64_t ns);
 	void (*sleep_ns)(struct epcg_exec *ex, uint64_t ns);
 	int (*spawn)(struct epcg_exec *ex, const char *name, uint64_t start_ns,
 		     void (*fn)(void *arg), void *arg, struct epcg_task *task,

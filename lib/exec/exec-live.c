@@ -430,6 +430,12 @@ static void live_account_ns(struct epcg_exec *ex, uint64_t ns)
 	/* Real work already took real time. */
 }
 
+static uint64_t live_advance_ns(struct epcg_exec *ex, uint64_t ns)
+{
+	live_account_ns(ex, ns);
+	return live_now_ns(ex);
+}
+
 static void live_sleep_ns(struct epcg_exec *ex, uint64_t ns)
 {
 	struct timespec ts = {
@@ -493,6 +499,7 @@ static const struct epcg_exec_ops live_ops = {
 	.cond_resched = live_cond_resched,
 	.now_ns = live_now_ns,
 	.account_ns = live_account_ns,
+	.advance_ns = live_advance_ns,
 	.sleep_ns = live_sleep_ns,
 	.spawn = live_spawn,
 	.run = live_run,

@@ -14,7 +14,8 @@
  * One clock per thread.  Each simulated thread carries its own virtual
  * time.  It moves when the thread pays for something (epcg_exec_account_ns,
  * which is how the cost model of the emulated leaves and faults reaches the
- * results) or sleeps.  The scheduler always resumes the runnable thread
+ * results, or epcg_exec_advance_ns, the same with the clock returned) or
+ * sleeps.  The scheduler always resumes the runnable thread
  * with the smallest clock, ties going to the smaller id (ids count
  * creations, so they depend only on the order the program did things).
  * No wall clock, no address and no hash takes part in any decision, which
@@ -909,14 +910,26 @@ static uint64_t virt_now_ns(struct epcg_exec *ex)
 	return caller_now(to_virt(ex));
 }
 
+/* The clock the caller's costs go to: the running thread's, else the
+ * frontier (see caller_now()). */
+static uint64_t *caller_clock(struct virt_exec *vx)
+{
+	return vx->running ? &vx->running->now : &vx->frontier;
+}
+
 static void virt_account_ns(struct epcg_exec *ex, uint64_t ns)
 {
-	struct virt_exec *vx = to_virt(ex);
+	uint64_t *clock = caller_clock(to_virt(ex));
 
-	if (vx->running)
-		vx->running->now = add_sat(vx->running->now, ns);
-	else
-		vx->frontier = add_sat(vx->frontier, ns);
+	*clock = add_sat(*clock, ns);
+}
+
+static uint64_t virt_advance_ns(struct epcg_exec *ex, uint64_t ns)
+{
+	uint64_t *clock = caller_clock(to_virt(ex));
+
+	*clock = add_sat(*clock, ns);
+	return *clock;
 }
 
 static _Noreturn void die(struct virt_exec *vx, struct epcg_vthread *self)
@@ -1084,6 +1097,7 @@ static const struct epcg_exec_ops virt_ops = {
 	.cond_resched = virt_cond_resched,
 	.now_ns = virt_now_ns,
 	.account_ns = virt_account_ns,
+	.advance_ns = virt_advance_ns,
 	.sleep_ns = virt_sleep_ns,
 	.spawn = virt_spawn,
 	.run = virt_run,

@@ -119,6 +119,11 @@ void epcg_exec_account_ns(struct epcg_exec *ex, uint64_t ns)
 	ex->ops->account_ns(ex, ns);
 }
 
+uint64_t epcg_exec_advance_ns(struct epcg_exec *ex, uint64_t ns)
+{
+	return ex->ops->advance_ns(ex, ns);
+}
+
 void epcg_exec_sleep_ns(struct epcg_exec *ex, uint64_t ns)
 {
 	ex->ops->sleep_ns(ex, ns);

@@ -217,6 +217,46 @@ TEST(sleep_outside_lets_time_pass)
 	epcg_exec_destroy(ex);
 }
 
+/* A thread that advances its clock and records what each call returned. */
+struct advancer {
+	struct epcg_exec *ex;
+	uint64_t got[3];
+	uint64_t now[3];
+};
+
+static void advancer_fn(void *arg)
+{
+	struct advancer *a = arg;
+
+	for (int i = 0; i < 3; i++) {
+		a->got[i] = epcg_exec_advance_ns(a->ex, 10u << i);
+		a->now[i] = epcg_exec_now_ns(a->ex);
+	}
+	/* Saturates, as accounting does. */
+	a->got[2] = epcg_exec_advance_ns(a->ex, UINT64_MAX);
+}
+
+TEST(advance_charges_and_returns_the_clock)
+{
+	struct epcg_exec *ex = virt(1);
+	struct advancer a = { ex, { 0 }, { 0 } };
+	struct epcg_vthread *vt;
+
+	/* Outside a thread: the frontier's clock. */
+	ASSERT_U64_EQ(epcg_exec_advance_ns(ex, 5), 5);
+	ASSERT_U64_EQ(epcg_exec_now_ns(ex), 5);
+	ASSERT_OK(epcg_exec_spawn(ex, "a", 100, advancer_fn, &a, NULL, &vt));
+	ASSERT_OK(epcg_exec_run(ex, UINT64_MAX));
+	ASSERT_U64_EQ(a.got[0], 110);
+	ASSERT_U64_EQ(a.now[0], 110);
+	ASSERT_U64_EQ(a.got[1], 130);
+	ASSERT_U64_EQ(a.now[1], 130);
+	ASSERT_U64_EQ(a.now[2], 170);
+	ASSERT_U64_EQ(a.got[2], UINT64_MAX);
+	ASSERT_U64_EQ(vt_now(vt), UINT64_MAX);
+	epcg_exec_destroy(ex);
+}
+
 TEST(run_to_a_deadline)
 {
 	struct epcg_exec *ex = virt(1);
@@ -893,6 +933,7 @@ static const struct epcg_test tests[] = {
 	TEST_ENTRY(cond_resched_keeps_the_earliest),
 	TEST_ENTRY(sleep_interleaves),
 	TEST_ENTRY(sleep_outside_lets_time_pass),
+	TEST_ENTRY(advance_charges_and_returns_the_clock),
 	TEST_ENTRY(run_to_a_deadline),
 	TEST_ENTRY(ping_pong),
 	TEST_ENTRY(work_runs_at_the_queuers_time),

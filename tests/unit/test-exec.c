@@ -630,6 +630,10 @@ TEST(clock_and_resched)
 	ASSERT_CMP(t1 - t0, >=, 2000000);
 	/* account_ns does not move the live clock. */
 	ASSERT_CMP(t1 - t0, <, 1000000000ull);
+	/* advance_ns neither: it reads it. */
+	t0 = epcg_exec_advance_ns(ex, 1000000000ull);
+	ASSERT_CMP(t0, >=, t1);
+	ASSERT_CMP(t0 - t1, <, 1000000000ull);
 	epcg_exec_destroy(ex);
 }
 
