@@ -40,6 +40,16 @@ void epcg_rng_seed(struct epcg_rng *rng, uint64_t seed)
 		rng->s[i] = splitmix64(&seed);
 }
 
+uint64_t epcg__rng_below_retry(struct epcg_rng *rng, uint64_t n,
+			       unsigned __int128 m)
+{
+	uint64_t floor = -n % n;
+
+	while ((uint64_t)m < floor)
+		m = (unsigned __int128)epcg_rng_next(rng) * n;
+	return (uint64_t)(m >> 64);
+}
+
 double epcg_rng_double(struct epcg_rng *rng)
 {
 	return (double)(epcg_rng_next(rng) >> 11) * 0x1.0p-53;
@@ -443,14 +453,14 @@ static bool advance_phase(struct epcg_workload_gen *g, uint64_t elapsed_ns)
 	return true;
 }
 
-int64_t epcg_workload_gen_next(struct epcg_workload_gen *g,
-			       uint64_t elapsed_ns, uint64_t *think_ns)
+/* epcg_workload_gen_next() but for its first test, for every workload. */
+static __attribute__((noinline)) int64_t
+gen_next_any(struct epcg_workload_gen *g, uint64_t elapsed_ns,
+	     uint64_t *think_ns)
 {
 	const struct epcg_workload *wl = g->wl;
 	uint64_t page;
 
-	if (g->done >= g->limit)
-		return -1;
 	if (wl->duration_ns && elapsed_ns >= wl->duration_ns)
 		return -1;
 	if (wl->pattern == EPCG_PATTERN_PHASES &&
@@ -470,6 +480,28 @@ int64_t epcg_workload_gen_next(struct epcg_workload_gen *g,
 		page = epcg_rng_below(&g->rng, g->pages);
 		break;
 	}
+	g->done++;
+	if (think_ns)
+		*think_ns = g->think_ns;
+	return (int64_t)(g->first + page);
+}
+
+/*
+ * A uniform workload without a duration (one region, no clock to watch)
+ * is drawn here, as gen_next_any() would draw it, without a call or a
+ * stack frame: it is the hit-dominated simulation's generator.
+ */
+int64_t epcg_workload_gen_next(struct epcg_workload_gen *g,
+			       uint64_t elapsed_ns, uint64_t *think_ns)
+{
+	const struct epcg_workload *wl = g->wl;
+	uint64_t page;
+
+	if (g->done >= g->limit)
+		return -1;
+	if (wl->pattern != EPCG_PATTERN_UNIFORM || wl->duration_ns)
+		return gen_next_any(g, elapsed_ns, think_ns);
+	page = epcg_rng_below(&g->rng, g->pages);
 	g->done++;
 	if (think_ns)
 		*think_ns = g->think_ns;

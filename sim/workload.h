@@ -51,28 +51,26 @@ static inline uint64_t epcg_rng_next(struct epcg_rng *rng)
 	return result;
 }
 
+/* The rare end of epcg_rng_below(): @m, the first draw times @n, may be
+ * biased; draw again until it is not.  Return: the result. */
+uint64_t epcg__rng_below_retry(struct epcg_rng *rng, uint64_t n,
+			       unsigned __int128 m);
+
 /*
  * epcg_rng_below() - uniform in [0, @n), exactly (no modulo bias); 0 if
  *	@n is 0.  Lemire's multiply-and-reject: the high half of a draw
  *	times @n, drawn again while the low half falls in the few values
- *	that would favour some results.
+ *	that would favour some results (only possible when it is below @n).
  */
 static inline uint64_t epcg_rng_below(struct epcg_rng *rng, uint64_t n)
 {
 	unsigned __int128 m;
-	uint64_t low, floor;
 
 	if (!n)
 		return 0;
 	m = (unsigned __int128)epcg_rng_next(rng) * n;
-	low = (uint64_t)m;
-	if (low < n) {
-		floor = -n % n;
-		while (low < floor) {
-			m = (unsigned __int128)epcg_rng_next(rng) * n;
-			low = (uint64_t)m;
-		}
-	}
+	if ((uint64_t)m < n)
+		return epcg__rng_below_retry(rng, n, m);
 	return (uint64_t)(m >> 64);
 }
 

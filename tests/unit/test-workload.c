@@ -92,6 +92,39 @@ TEST(uniform_chi_square)
 	ASSERT_U64_EQ(epcg_rng_below(&r, 1), 0);
 }
 
+/* Lemire's bounded draw written out in one piece, to compare with. */
+static uint64_t below_reference(struct epcg_rng *r, uint64_t n)
+{
+	unsigned __int128 m = (unsigned __int128)epcg_rng_next(r) * n;
+
+	if ((uint64_t)m < n) {
+		uint64_t floor = -n % n;
+
+		while ((uint64_t)m < floor)
+			m = (unsigned __int128)epcg_rng_next(r) * n;
+	}
+	return (uint64_t)(m >> 64);
+}
+
+TEST(below_rejects_like_the_reference)
+{
+	/* Bounds whose rejection zone is large (a quarter of the draws
+	 * for 3 << 62), small, and empty (powers of two). */
+	static const uint64_t bounds[] = { 3ull << 62, (1ull << 63) + 1,
+					   1000003, 1ull << 40 };
+	struct epcg_rng a, b;
+
+	for (size_t c = 0; c < 4; c++) {
+		epcg_rng_seed(&a, epcg_test_seed() + c);
+		b = a;
+		for (int i = 0; i < 10000; i++)
+			ASSERT_U64_EQ(epcg_rng_below(&a, bounds[c]),
+				      below_reference(&b, bounds[c]));
+		/* Both consumed the same draws. */
+		ASSERT_U64_EQ(epcg_rng_next(&a), epcg_rng_next(&b));
+	}
+}
+
 TEST(zipf_exact_probabilities)
 {
 	static const double s_values[] = { 0.5, 1.0, 1.3 };
@@ -452,6 +485,7 @@ static const struct epcg_test tests[] = {
 	TEST_ENTRY(rng_matches_reference),
 	TEST_ENTRY(rng_double_in_unit_interval),
 	TEST_ENTRY(uniform_chi_square),
+	TEST_ENTRY(below_rejects_like_the_reference),
 	TEST_ENTRY(zipf_exact_probabilities),
 	TEST_ENTRY(zipf_rank_frequency_slope),
 	TEST_ENTRY(zipf_edges),
