@@ -635,8 +635,8 @@ static inline bool thread_ready(const struct epcg_encl *encl,
 __attribute__((noinline)) int
 epcg__encl_with_page(struct epcg_encl *encl, struct epcg_encl_thread *t,
 		     uint64_t offset, enum epcg_encl_fault_mode mode,
-		     int (*fn)(struct epcg_encl *encl, struct epcg_encl_page *page,
-			       void *arg),
+		     int (*fn)(struct epcg_encl *encl,
+			       struct epcg_encl_page *page, void *arg),
 		     void *arg)
 {
 	bool counted = false;

@@ -51,8 +51,7 @@ int epcg_mutex_trylock(struct epcg_mutex *mx)
 
 bool epcg_mutex_held(struct epcg_mutex *mx)
 {
-	return epcg_atomic_load_relaxed(&mx->owner) ==
-	       epcg__mutex_owner();
+	return epcg_atomic_load_relaxed(&mx->owner) == epcg__mutex_owner();
 }
 
 void epcg_cond_init(struct epcg_cond *cv)

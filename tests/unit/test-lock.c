@@ -5,6 +5,7 @@
  * releasing a mutex, and the spinlock's taken flag.
  */
 #include <errno.h>
+
 #include <pthread.h>
 
 #include "test.h"
