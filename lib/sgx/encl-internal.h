@@ -214,9 +214,25 @@ extern const struct epcg_reclaim_ops epcg__encl_reclaim_ops;
 
 /* ---- encl.c and encl-paging.c, for the other enclave files ---- */
 
-/* The page at @offset (page-aligned, inside), or NULL if none.  @lock. */
-struct epcg_encl_page *epcg__encl_page_lookup(struct epcg_encl *encl,
-					      uint64_t offset);
+/*
+ * The page at @offset (page-aligned, inside), or NULL if none.  @lock.
+ * Inline: every enclave access looks its page up.
+ */
+static inline struct epcg_encl_page *
+epcg__encl_page_lookup(struct epcg_encl *encl, uint64_t offset)
+{
+	uint64_t idx = offset / EPCG_PAGE_SIZE;
+	struct epcg_encl_page *chunk =
+		encl->chunks[idx / EPCG_ENCL_CHUNK_PAGES];
+	struct epcg_encl_page *page;
+
+	if (!chunk)
+		return NULL;
+	page = &chunk[idx % EPCG_ENCL_CHUNK_PAGES];
+	if (!(epcg_atomic_load_relaxed(&page->flags) & EPCG_ENCL_PAGE_PRESENT))
+		return NULL;
+	return page;
+}
 /*
  * The entry for @offset, set up (not PRESENT) if it was not; its chunk is
  * allocated if needed.  @lock.  Return: the entry, or NULL (no memory).

@@ -326,22 +326,6 @@ void epcg__encl_backing_inject(struct epcg_encl *encl,
 
 /* ---- the page table ---- */
 
-struct epcg_encl_page *epcg__encl_page_lookup(struct epcg_encl *encl,
-					      uint64_t offset)
-{
-	uint64_t idx = offset / PAGE;
-	struct epcg_encl_page *chunk =
-		encl->chunks[idx / EPCG_ENCL_CHUNK_PAGES];
-	struct epcg_encl_page *page;
-
-	if (!chunk)
-		return NULL;
-	page = &chunk[idx % EPCG_ENCL_CHUNK_PAGES];
-	if (!(epcg_atomic_load_relaxed(&page->flags) & EPCG_ENCL_PAGE_PRESENT))
-		return NULL;
-	return page;
-}
-
 struct epcg_encl_page *epcg__encl_page_get(struct epcg_encl *encl,
 					   uint64_t offset)
 {

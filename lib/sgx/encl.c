@@ -563,20 +563,12 @@ static bool access_allowed(const struct epcg_encl_page *page,
 static inline struct epcg_encl_page *resident_page(struct epcg_encl *encl,
 						   uint64_t offset)
 {
-	uint64_t idx = offset / PAGE;
-	struct epcg_encl_page *chunk, *page;
+	struct epcg_encl_page *page;
 
 	if (encl_state(encl, EPCG_ENCL_FAULTED))
 		return NULL;
-	chunk = encl->chunks[idx / EPCG_ENCL_CHUNK_PAGES];
-	if (!chunk)
-		return NULL;
-	page = &chunk[idx % EPCG_ENCL_CHUNK_PAGES];
-	if (!(epcg_atomic_load_relaxed(&page->flags) &
-	      EPCG_ENCL_PAGE_PRESENT) ||
-	    !page->epc_page)
-		return NULL;
-	return page;
+	page = epcg__encl_page_lookup(encl, offset);
+	return page && page->epc_page ? page : NULL;
 }
 
 /*
@@ -627,8 +619,7 @@ static int fault_in(struct epcg_encl *encl, struct epcg_encl_thread *t,
 static inline bool thread_ready(const struct epcg_encl *encl,
 				struct epcg_encl_thread *t)
 {
-	return t && t->secs == encl->secs &&
-	       epcg_atomic_load_acquire(&t->state) != EPCG_ENCL_THREAD_KICKED;
+	return t && t->secs == encl->secs && !epcg__encl_kicked(t);
 }
 
 /* Out of line even here: epcg_encl_touch() keeps only its fast path. */

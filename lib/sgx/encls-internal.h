@@ -173,8 +173,16 @@ int epcg__encl_eenter(struct epcg_secs *secs, struct epcg_encl_thread *t);
  */
 void epcg__encl_eexit(struct epcg_encl_thread *t);
 
-/* epcg__encl_kicked() - whether @t was forced out and must re-enter. */
-bool epcg__encl_kicked(const struct epcg_encl_thread *t);
+/*
+ * epcg__encl_kicked() - whether @t was forced out and must re-enter.
+ * Inline: every enclave access asks.
+ */
+static inline bool epcg__encl_kicked(const struct epcg_encl_thread *t)
+{
+	struct epcg_encl_thread *w = (struct epcg_encl_thread *)t;
+
+	return epcg_atomic_load_acquire(&w->state) == EPCG_ENCL_THREAD_KICKED;
+}
 
 /**
  * epcg__encl_force_aex() - the IPI analogue: every thread inside @secs's

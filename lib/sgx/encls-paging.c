@@ -356,13 +356,6 @@ void epcg__encl_eexit(struct epcg_encl_thread *t)
 	epcg_mutex_unlock(&s->threads_lock);
 }
 
-bool epcg__encl_kicked(const struct epcg_encl_thread *t)
-{
-	struct epcg_encl_thread *w = (struct epcg_encl_thread *)t;
-
-	return epcg_atomic_load_acquire(&w->state) == EPCG_ENCL_THREAD_KICKED;
-}
-
 unsigned epcg__encl_force_aex(struct epcg_secs *s)
 {
 	struct epcg_encl_thread *t, *tmp;
