@@ -67,6 +67,20 @@ static __attribute__((noinline)) bool frame_aligned(void)
 	       ((uintptr_t)__builtin_frame_address(0) & 15) == 0;
 }
 
+/*
+ * One step of six mixed counters.  A macro, not a function: the values
+ * must stay in the caller's locals (registers) across every switch.
+ */
+#define COUNTER_STEP(a, b, c, d, e, f) \
+	do {                           \
+		(a) += (b);            \
+		(b) ^= (c) << 1;       \
+		(c) += (d) * 3;        \
+		(d) += (e);            \
+		(e) ^= (f);            \
+		(f) += (a);            \
+	} while (0)
+
 static void counter_entry(void *arg)
 {
 	struct pair *p = arg;
@@ -76,12 +90,7 @@ static void counter_entry(void *arg)
 	if (!frame_aligned())
 		p->misaligned = true;
 	for (;;) {
-		a += b;
-		b ^= c << 1;
-		c += d * 3;
-		d += e;
-		e ^= f;
-		f += a;
+		COUNTER_STEP(a, b, c, d, e, f);
 		p->seen++;
 		p->sum = a ^ b ^ c ^ d ^ e ^ f;
 		epcg__fiber_switch(&p->co, &p->main);
@@ -93,14 +102,8 @@ static uint64_t counter_sum(uint64_t rounds)
 {
 	uint64_t a = 1, b = 2, c = 3, d = 5, e = 8, f = 13;
 
-	for (uint64_t i = 0; i < rounds; i++) {
-		a += b;
-		b ^= c << 1;
-		c += d * 3;
-		d += e;
-		e ^= f;
-		f += a;
-	}
+	for (uint64_t i = 0; i < rounds; i++)
+		COUNTER_STEP(a, b, c, d, e, f);
 	return a ^ b ^ c ^ d ^ e ^ f;
 }
 
