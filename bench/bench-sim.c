@@ -233,7 +233,7 @@ static double crypto_baseline(uint64_t seals, uint64_t opens, uint64_t frames,
 		if (!ver[k])
 			continue; /* not sealed yet: open the one just sealed */
 		if (epcg__paging_open_from(pc, ver[k], aad, store + k * PG,
-					   EPCG_PAGING_SRC_PRIVATE, tag[k],
+					   EPCG_SGX_SRC_PRIVATE, tag[k],
 					   frame + f * PG))
 			die("crypto", "open");
 	}

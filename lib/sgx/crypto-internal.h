@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <epcg/encls.h>
+
 #define EPCG_PAGING_KEY_SIZE 16 /* AES-128 */
 #define EPCG_PAGING_IV_SIZE 12
 #define EPCG_PAGING_TAG_SIZE 16
@@ -107,29 +109,18 @@ int epcg__paging_open(struct epcg_paging_crypto *pc, uint64_t version,
 		      const void *aad, const void *cipher,
 		      const uint8_t tag[EPCG_PAGING_TAG_SIZE], void *plain);
 
-/**
- * enum epcg_paging_src - who may write an open's ciphertext meanwhile.
- * @EPCG_PAGING_SRC_SHARED: anyone: it is copied to @plain first and
- *	decrypted there, so that it is read exactly once.
- * @EPCG_PAGING_SRC_PRIVATE: nobody while the open runs (memory only the
- *	caller writes, under its own lock): decrypted straight from where it
- *	is, which saves the copy (7% of an open in bench-paging).
- */
-enum epcg_paging_src {
-	EPCG_PAGING_SRC_SHARED,
-	EPCG_PAGING_SRC_PRIVATE,
-	EPCG_PAGING_SRC_NR
-};
-
 /*
  * epcg__paging_open_from() - epcg__paging_open() of a ciphertext whose
- * writers @src says; epcg__paging_open() is EPCG_PAGING_SRC_SHARED.  The
+ * writers @src says (enum epcg_sgx_src, the PAGEINFO's: UNTRUSTED is
+ * copied to @plain first and decrypted there, so that it is read exactly
+ * once; PRIVATE is decrypted where it is, saving the copy, 7% of an open
+ * in bench-paging); epcg__paging_open() is EPCG_SGX_SRC_UNTRUSTED.  The
  * tag is read once either way.
  * Context and Return: as epcg__paging_open().
  */
 int epcg__paging_open_from(struct epcg_paging_crypto *pc, uint64_t version,
 			   const void *aad, const void *cipher,
-			   enum epcg_paging_src src,
+			   enum epcg_sgx_src src,
 			   const uint8_t tag[EPCG_PAGING_TAG_SIZE],
 			   void *plain);
 

@@ -346,11 +346,11 @@ static bool gcm_start(EVP_CIPHER_CTX *c, uint64_t version, const void *aad)
  * can write is decrypted where it is.
  */
 static bool gcm_open_data(EVP_CIPHER_CTX *c, const uint8_t *in,
-			  enum epcg_paging_src src, uint8_t *out)
+			  enum epcg_sgx_src src, uint8_t *out)
 {
 	int len;
 
-	if (in != out && src != EPCG_PAGING_SRC_PRIVATE) {
+	if (in != out && src != EPCG_SGX_SRC_PRIVATE) {
 		memcpy(out, in, DATA_SIZE);
 		in = out;
 	}
@@ -379,12 +379,12 @@ int epcg__paging_open(struct epcg_paging_crypto *pc, uint64_t version,
 		      const uint8_t tag[EPCG_PAGING_TAG_SIZE], void *plain)
 {
 	return epcg__paging_open_from(pc, version, aad, cipher,
-				      EPCG_PAGING_SRC_SHARED, tag, plain);
+				      EPCG_SGX_SRC_UNTRUSTED, tag, plain);
 }
 
 int epcg__paging_open_from(struct epcg_paging_crypto *pc, uint64_t version,
 			   const void *aad, const void *cipher,
-			   enum epcg_paging_src src,
+			   enum epcg_sgx_src src,
 			   const uint8_t tag[EPCG_PAGING_TAG_SIZE],
 			   void *plain)
 {

@@ -208,10 +208,7 @@ static int eld_locked(struct epcg_encls *m, const struct epcg_sgx_pageinfo *pi,
 		goto out_wipe;
 	epcg__paging_header(hdr, &pcmd, pi->linaddr, eid);
 	version = va_slot_load(m, va, slot);
-	if (epcg__paging_open_from(m->crypto, version, hdr, pi->srcpge,
-				   pi->src == EPCG_SGX_SRC_PRIVATE ?
-					   EPCG_PAGING_SRC_PRIVATE :
-					   EPCG_PAGING_SRC_SHARED,
+	if (epcg__paging_open_from(m->crypto, version, hdr, pi->srcpge, pi->src,
 				   pcmd.mac, entry_frame(m, e)))
 		goto out_wipe;
 	if (pt == EPCG_SGX_PT_SECS) {

@@ -522,8 +522,8 @@ TEST(private_source_loads_and_rejects_alike)
 TEST(open_from_either_source)
 {
 	uint8_t aad[EPCG_PAGING_HEADER_SIZE], tag[16];
-	const enum epcg_paging_src srcs[] = { EPCG_PAGING_SRC_SHARED,
-					      EPCG_PAGING_SRC_PRIVATE };
+	const enum epcg_sgx_src srcs[] = { EPCG_SGX_SRC_UNTRUSTED,
+					   EPCG_SGX_SRC_PRIVATE };
 	struct epcg_paging_crypto *pc;
 
 	ASSERT_OK(epcg__paging_crypto_create(&pc));
