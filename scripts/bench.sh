@@ -29,6 +29,19 @@ read -r load1 load5 load15 _ </proc/loadavg
 echo "# epcg benchmarks: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs," \
 	"load average $load1 $load5 $load15, build $dir"
 failed=0
+# run_prog NAME CMD...: run one benchmark, its output into the summary.
+run_prog() {
+	local name=$1 rc
+	shift
+	echo
+	echo "== $name"
+	"${prio[@]}" "$@" | tee -a "$out"
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" -ne 0 ]; then
+		echo "[bench] $name exited $rc" | tee -a "$out"
+		failed=$((failed + 1))
+	fi
+}
 for b in "$dir"/bench/bench-*; do
 	[ -f "$b" ] && [ -x "$b" ] || continue
 	name=${b##*/bench-}
@@ -36,27 +49,13 @@ for b in "$dir"/bench/bench-*; do
 		! grep -qw -- "$name" <<<"$EPCG_BENCH_ONLY"; then
 		continue
 	fi
-	echo
-	echo "== bench-$name"
 	# shellcheck disable=SC2086 # EPCG_BENCH_ARGS is a list of options
-	"${prio[@]}" "$b" ${EPCG_BENCH_ARGS:-} | tee -a "$out"
-	rc=${PIPESTATUS[0]}
-	if [ "$rc" -ne 0 ]; then
-		echo "[bench] bench-$name exited $rc" | tee -a "$out"
-		failed=$((failed + 1))
-	fi
+	run_prog "bench-$name" "$b" ${EPCG_BENCH_ARGS:-}
 done
 
 # Target 4's thrash share read off a profile of the run itself (perf).
 if [ -z "${EPCG_BENCH_ONLY:-}" ] || grep -qw profile <<<"$EPCG_BENCH_ONLY"; then
-	echo
-	echo "== profile-thrash"
-	"${prio[@]}" bench/profile-thrash.sh "$dir" | tee -a "$out"
-	rc=${PIPESTATUS[0]}
-	if [ "$rc" -ne 0 ]; then
-		echo "[bench] profile-thrash exited $rc" | tee -a "$out"
-		failed=$((failed + 1))
-	fi
+	run_prog profile-thrash bench/profile-thrash.sh "$dir"
 fi
 
 echo

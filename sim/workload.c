@@ -453,6 +453,16 @@ static bool advance_phase(struct epcg_workload_gen *g, uint64_t elapsed_ns)
 	return true;
 }
 
+/* Count the access to @page (relative to the region) and hand it out. */
+static inline int64_t gen_emit(struct epcg_workload_gen *g, uint64_t page,
+			       uint64_t *think_ns)
+{
+	g->done++;
+	if (think_ns)
+		*think_ns = g->think_ns;
+	return (int64_t)(g->first + page);
+}
+
 /* epcg_workload_gen_next() but for its first test, for every workload. */
 static __attribute__((noinline)) int64_t
 gen_next_any(struct epcg_workload_gen *g, uint64_t elapsed_ns,
@@ -480,10 +490,7 @@ gen_next_any(struct epcg_workload_gen *g, uint64_t elapsed_ns,
 		page = epcg_rng_below(&g->rng, g->pages);
 		break;
 	}
-	g->done++;
-	if (think_ns)
-		*think_ns = g->think_ns;
-	return (int64_t)(g->first + page);
+	return gen_emit(g, page, think_ns);
 }
 
 /*
@@ -495,15 +502,10 @@ int64_t epcg_workload_gen_next(struct epcg_workload_gen *g,
 			       uint64_t elapsed_ns, uint64_t *think_ns)
 {
 	const struct epcg_workload *wl = g->wl;
-	uint64_t page;
 
 	if (g->done >= g->limit)
 		return -1;
 	if (wl->pattern != EPCG_PATTERN_UNIFORM || wl->duration_ns)
 		return gen_next_any(g, elapsed_ns, think_ns);
-	page = epcg_rng_below(&g->rng, g->pages);
-	g->done++;
-	if (think_ns)
-		*think_ns = g->think_ns;
-	return (int64_t)(g->first + page);
+	return gen_emit(g, epcg_rng_below(&g->rng, g->pages), think_ns);
 }
